@@ -1,0 +1,193 @@
+"""The `annotator` command line: a thin layer over the core.
+
+Every command opens the store through `open_db()`; bad input ends in one line on stderr that
+names the file and the problem, and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from annotator import __version__
+from annotator.errors import AnnotatorError
+from annotator.schemas import ANNOTATION_KINDS, STATUSES
+from annotator.store import DEFAULT_DB, Store, open_db
+
+app = typer.Typer(
+    name="annotator",
+    help="Turn news articles into reviewed, trustworthy training data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOption = Annotated[
+    Path,
+    typer.Option("--db", envvar="ANNOTATOR_DB", help="The SQLite gold store.", show_default=True),
+]
+KindOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--kind", help=f"Only these kinds ({', '.join(ANNOTATION_KINDS)}); repeat for several."),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one error line on stderr and return the exit to raise."""
+    errors.print(f"error: {message}", markup=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def store_at(db: Path) -> Iterator[Store]:
+    """Open the store for one command, turning bad input into a one-line error."""
+    try:
+        store = open_db(db)
+    except AnnotatorError as error:
+        raise fail(str(error)) from None
+    try:
+        yield store
+    except AnnotatorError as error:
+        raise fail(str(error)) from None
+    finally:
+        store.close()
+
+
+def _check_kinds(kinds: list[str] | None) -> list[str] | None:
+    for kind in kinds or []:
+        if kind not in ANNOTATION_KINDS:
+            raise fail(f"unknown kind {kind!r} (known: {', '.join(ANNOTATION_KINDS)})")
+    return kinds or None
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"annotator {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Turn news articles into reviewed, trustworthy training data."""
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .jsonl), read recursively.")],
+    db: DbOption = Path(DEFAULT_DB),
+    max_size: Annotated[
+        str, typer.Option("--max-size", envvar="ANNOTATOR_MAX_SIZE", help="Skip files larger than this.")
+    ] = "5MB",
+) -> None:
+    """Store articles as documents; re-ingesting the same text is a no-op.
+
+    Example: annotator ingest seeds/
+    """
+    from annotator.ingest import parse_size, read_paths
+
+    try:
+        limit = parse_size(max_size)
+    except AnnotatorError as error:
+        raise fail(str(error)) from None
+    report = read_paths(paths, limit)
+    for message in report.errors:
+        errors.print(f"error: {message}", markup=False)
+    with store_at(db) as store:
+        created = store.add_documents(report.documents)
+    new = sum(created)
+    console.print(f"ingested {new}, duplicates {len(created) - new}, skipped {len(report.errors)}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
+    """Documents, proposals and decisions, items by status and kind, percent reviewed.
+
+    Example: annotator stats
+    """
+    with store_at(db) as store:
+        figures = store.stats()
+    console.print(
+        f"documents {figures['documents']}  runs {figures['runs']}  proposals {figures['proposals']}  "
+        f"decisions {figures['decisions']}  reviewed {figures['percent_reviewed']:.1f}%"
+    )
+    table = Table("status", *ANNOTATION_KINDS, "total", title="items by status and kind")
+    by = figures["by_status_kind"]
+    for status in STATUSES:
+        counts = [by.get((status, kind), 0) for kind in ANNOTATION_KINDS]
+        table.add_row(status, *map(str, counts), str(sum(counts)))
+    console.print(table)
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option("--format", "-f", help="jsonl (the v1 contract) or csv.")] = "jsonl",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="gold (accepted, edited, added), all, proposed, or one status.")
+    ] = "gold",
+    kind: KindOption = None,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Write annotations as contract JSONL or CSV.
+
+    Example: annotator export --format jsonl -o gold.jsonl
+    """
+    from annotator.export import export_csv, export_jsonl
+
+    writers = {"jsonl": export_jsonl, "csv": export_csv}
+    if format not in writers:
+        raise fail(f"unknown format {format!r} (expected: {', '.join(writers)})")
+    kinds = _check_kinds(kind)
+    with store_at(db) as store:
+        if output is None:
+            writers[format](store, sys.stdout, status, kinds)
+            return
+        # Write beside the target and rename, so a failed export never leaves half a file.
+        partial = output.with_name(output.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                count = writers[format](store, out, status, kinds)
+            partial.replace(output)
+        except OSError as error:
+            raise fail(f"{output}: cannot write ({error.strerror})") from None
+        finally:
+            partial.unlink(missing_ok=True)
+    errors.print(f"wrote {count} {'documents' if format == 'jsonl' else 'rows'} to {output}")
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="A contract JSONL file, as `export --format jsonl` writes.")],
+    db: DbOption = Path(DEFAULT_DB),
+    annotator: Annotated[
+        Optional[str], typer.Option("--annotator", help="Who the imported decisions are recorded for.")
+    ] = None,
+) -> None:
+    """Read contract JSONL into the store: all of it, or nothing if any line is bad.
+
+    Example: annotator import gold.jsonl --db other.db
+    """
+    from annotator.export import import_contract
+
+    with store_at(db) as store:
+        report = import_contract(store, path, annotator or getpass.getuser())
+    console.print(
+        f"imported {report.documents} documents ({report.new_documents} new), "
+        f"{report.proposals} proposals, {report.decisions} decisions"
+    )

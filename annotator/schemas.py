@@ -1,0 +1,196 @@
+"""Annotation kinds as Pydantic models.
+
+One class per kind. The same classes are the response models an LLM fills, the rows the store
+writes and the records export prints. A new kind is one more subclass of `Annotation` (it
+registers itself by its `kind` literal) plus one prompt file.
+
+Validators that need the document read it from the validation context:
+`Quote.model_validate(data, context={"document": text})`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+Status = Literal["proposed", "accepted", "edited", "rejected", "added"]
+STATUSES: tuple[str, ...] = ("proposed", "accepted", "edited", "rejected", "added")
+GOLD_STATUSES: tuple[str, ...] = ("accepted", "edited", "added")
+
+QuoteType = Literal["direct", "indirect", "mixed"]
+Qualifier = Literal["exact", "approximately", "at least", "at most", "range"]
+Polarity = Literal["favor", "against", "neutral"]
+
+ANNOTATION_KINDS: dict[str, type[Annotation]] = {}
+"""Every annotation kind by its name, filled as the subclasses are defined."""
+
+
+def to_json(value: Any) -> str:
+    """Canonical JSON: compact, UTF-8 kept as is. The store, export and import all use this form."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def document_id(text: str) -> str:
+    """The content id of a document: `sha256:` and the hex digest of its UTF-8 text."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Document(BaseModel):
+    """A stored article: its text, where it came from and a title for lists."""
+
+    id: str
+    source: str
+    title: str | None = None
+    text: str
+    external_id: str | None = None
+    previous_id: str | None = None
+
+    @classmethod
+    def from_text(cls, text: str, source: str, title: str | None = None, external_id: str | None = None) -> Document:
+        """A document whose id is the hash of `text`."""
+        return cls(id=document_id(text), source=source, title=title, text=text, external_id=external_id)
+
+
+def _document(info: ValidationInfo) -> str | None:
+    """The document text passed in the validation context, if any."""
+    context = info.context
+    if isinstance(context, dict):
+        document = context.get("document")
+        if isinstance(document, str):
+            return document
+    return None
+
+
+def check_span(start: int, end: int, document: str | None, what: str = "span") -> None:
+    """Raise ValueError unless `start`/`end` is a non-empty span inside `document`."""
+    if start < 0:
+        raise ValueError(f"{what} start {start} is negative")
+    if end <= start:
+        raise ValueError(f"{what} end {end} must be greater than start {start}")
+    if document is not None and end > len(document):
+        raise ValueError(f"{what} end {end} is past the end of the document ({len(document)} characters)")
+
+
+class Origin(BaseModel):
+    """Where a proposal came from: the engine, the model and the prompt that made it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    engine: str
+    model: str | None = None
+    prompt: str | None = None
+
+
+class Annotation(BaseModel):
+    """A span of a document with a kind; the base of every annotation kind."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    id: str | None = None
+    kind: str
+    start: int
+    end: int
+    text: str = Field(min_length=1)
+    status: Status = "proposed"
+    origin: Origin | None = None
+
+    BASE_FIELDS: ClassVar[tuple[str, ...]] = ("id", "kind", "start", "end", "text", "status", "origin")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Register each concrete kind under the default of its `kind` field."""
+        super().__pydantic_init_subclass__(**kwargs)
+        kind = cls.model_fields["kind"].default
+        if isinstance(kind, str):
+            ANNOTATION_KINDS[kind] = cls
+
+    @classmethod
+    def kind_fields(cls) -> tuple[str, ...]:
+        """The fields this kind adds to the span, in declaration order."""
+        return tuple(name for name in cls.model_fields if name not in Annotation.BASE_FIELDS)
+
+    def fields(self) -> dict[str, Any]:
+        """The kind's own fields as JSON-ready values."""
+        dumped = self.model_dump(mode="json", include=set(self.kind_fields()))
+        return {name: dumped[name] for name in self.kind_fields()}
+
+    @model_validator(mode="after")
+    def _span_matches_document(self, info: ValidationInfo) -> Annotation:
+        document = _document(info)
+        check_span(self.start, self.end, document)
+        if self.end - self.start != len(self.text):
+            raise ValueError(
+                f"text has {len(self.text)} characters but the span {self.start}:{self.end} has {self.end - self.start}"
+            )
+        if document is not None and document[self.start : self.end] != self.text:
+            raise ValueError(
+                f"text {self.text[:40]!r} is not what the document holds at {self.start}:{self.end} "
+                f"({document[self.start : self.end][:40]!r})"
+            )
+        return self
+
+
+class Quote(Annotation):
+    """A direct, indirect or mixed quotation and who said it."""
+
+    kind: Literal["quote"] = "quote"
+    speaker: str | None = None
+    speaker_start: int | None = None
+    speaker_end: int | None = None
+    cue: str | None = None
+    quote_type: QuoteType = "direct"
+
+    @model_validator(mode="after")
+    def _speaker_mention_in_document(self, info: ValidationInfo) -> Quote:
+        if (self.speaker_start is None) != (self.speaker_end is None):
+            raise ValueError("speaker_start and speaker_end must both be set or both be null")
+        if self.speaker_start is not None and self.speaker_end is not None:
+            check_span(self.speaker_start, self.speaker_end, _document(info), "speaker mention")
+        return self
+
+
+class Figure(Annotation):
+    """A number reported as fact, normalised to a float with its unit and what it counts."""
+
+    kind: Literal["figure"] = "figure"
+    value: float
+    unit: str | None = None
+    qualifier: Qualifier = "exact"
+    subject: str | None = None
+    attributed_to: str | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"value must be a finite number, not {value}")
+        return value
+
+
+class Stance(Annotation):
+    """A source's position toward a target; the span is the evidence."""
+
+    kind: Literal["stance"] = "stance"
+    holder: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    polarity: Polarity
+
+
+def annotation_class(kind: str) -> type[Annotation]:
+    """The model class for `kind`, or ValueError naming the known kinds."""
+    try:
+        return ANNOTATION_KINDS[kind]
+    except KeyError:
+        known = ", ".join(sorted(ANNOTATION_KINDS))
+        raise ValueError(f"unknown kind {kind!r} (known: {known})") from None
+
+
+def parse_annotation(data: dict[str, Any], document: str | None = None) -> Annotation:
+    """Validate a dict as the annotation kind it names, against `document` when given."""
+    if not isinstance(data, dict):
+        raise ValueError(f"an annotation must be an object, not {type(data).__name__}")
+    return annotation_class(str(data.get("kind"))).model_validate(data, context={"document": document})

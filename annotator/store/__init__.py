@@ -1,0 +1,433 @@
+"""The gold store: the only module that speaks SQL.
+
+`open_db()` is the one way in: it opens (or creates) the SQLite file, sets WAL, a busy timeout,
+foreign keys and full sync, and applies pending migrations. Decisions are an append-only event
+log; the label of an item is derived from its latest event that has not been undone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from annotator.errors import AnnotatorError
+from annotator.schemas import Annotation, Document, Origin, to_json
+from annotator.store.migrations import migrations
+
+DEFAULT_DB = "labels.db"
+ACTIONS = ("accept", "edit", "reject", "add", "undo")
+STATUS_OF_ACTION = {"accept": "accepted", "edit": "edited", "reject": "rejected", "add": "added"}
+ACTION_OF_STATUS = {"proposed": "proposed", **{status: action for action, status in STATUS_OF_ACTION.items()}}
+
+
+def now() -> str:
+    """The current UTC time as an ISO 8601 string with microseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def default_db_path() -> str:
+    """`ANNOTATOR_DB` if set, else `labels.db` in the current directory."""
+    return os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class StoredAnnotation:
+    """An item as it stands now: its span and fields after any edit, and its derived status."""
+
+    id: str
+    document_id: str
+    kind: str
+    start: int
+    end: int
+    text: str
+    status: str
+    fields_json: str
+    origin_json: str
+    proposal_id: str | None
+    annotator: str | None
+
+    def fields(self) -> dict[str, Any]:
+        """The kind's own fields."""
+        return json.loads(self.fields_json)
+
+    def origin(self) -> dict[str, Any]:
+        """The provenance of the proposal (or of the manual add)."""
+        return json.loads(self.origin_json)
+
+    def record(self) -> dict[str, Any]:
+        """The annotation as a contract record (id, kind, span, status, fields, origin)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "status": self.status,
+            **self.fields(),
+            "origin": self.origin(),
+        }
+
+
+def proposal_id(document_id: str, annotation: Annotation, origin_json: str) -> str:
+    """A stable id: the same proposal from the same engine and prompt gets the same id anywhere."""
+    key = "\x1f".join(
+        [document_id, annotation.kind, str(annotation.start), str(annotation.end), to_json(annotation.fields()), origin_json]
+    )
+    return "p_" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def manual_id() -> str:
+    """A fresh id for an annotation a reviewer added by hand."""
+    return "m_" + uuid.uuid4().hex[:20]
+
+
+def _payload(annotation: Annotation) -> str:
+    """The stored form of an edited or added annotation: span, fields and origin."""
+    origin = annotation.origin or Origin(engine="manual")
+    return to_json(
+        {
+            "kind": annotation.kind,
+            "start": annotation.start,
+            "end": annotation.end,
+            "text": annotation.text,
+            "fields": annotation.fields(),
+            "origin": origin.model_dump(mode="json"),
+        }
+    )
+
+
+# Items as they stand: proposals (span and fields replaced by an edit) and manually added items.
+_ITEMS_SQL = """
+SELECT * FROM (
+    SELECT p.id AS id, p.document_id AS document_id, p.kind AS kind,
+           CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.start') ELSE p.start END AS start,
+           CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.end') ELSE p."end" END AS "end",
+           CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.text') ELSE p.text END AS text,
+           coalesce(d.action, 'proposed') AS action,
+           CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.fields') ELSE p.fields END AS fields,
+           p.origin AS origin, p.id AS proposal_id, d.annotator AS annotator, doc.rowid AS document_order
+    FROM proposals p
+    JOIN documents doc ON doc.id = p.document_id
+    LEFT JOIN item_decisions d ON d.item_id = p.id
+    WHERE (:document_id IS NULL OR p.document_id = :document_id)
+    UNION ALL
+    SELECT d.item_id, d.document_id, json_extract(d.payload, '$.kind'),
+           json_extract(d.payload, '$.start'), json_extract(d.payload, '$.end'), json_extract(d.payload, '$.text'),
+           'add', json_extract(d.payload, '$.fields'), coalesce(json_extract(d.payload, '$.origin'), '{}'),
+           NULL, d.annotator, doc.rowid
+    FROM item_decisions d
+    JOIN documents doc ON doc.id = d.document_id
+    WHERE d.action = 'add' AND (:document_id IS NULL OR d.document_id = :document_id)
+) items
+"""
+
+
+class Store:
+    """The gold store over one SQLite file. Get one from `open_db()`."""
+
+    def __init__(self, db: Database, path: str):
+        self.db = db
+        self.path = path
+        self.session = uuid.uuid4().hex[:12]
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The underlying connection."""
+        return self.db.conn
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction, taken with the write lock up front so two writers queue, never deadlock."""
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ---------------------------------------------------------------- documents
+
+    def add_documents(self, documents: Iterable[Document]) -> list[bool]:
+        """Store documents in one transaction; for each, whether it was new (False: same text already stored)."""
+        added_at = now()
+        created: list[bool] = []
+        with self.transaction():
+            for document in documents:
+                if self.conn.execute("SELECT 1 FROM documents WHERE id = ?", [document.id]).fetchone():
+                    created.append(False)
+                    continue
+                previous = self.conn.execute(
+                    "SELECT id FROM documents WHERE source = ? ORDER BY rowid DESC LIMIT 1", [document.source]
+                ).fetchone()
+                self.conn.execute(
+                    "INSERT INTO documents (id, source, title, text, added_at, external_id, previous_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        document.id,
+                        document.source,
+                        document.title,
+                        document.text,
+                        added_at,
+                        document.external_id,
+                        previous[0] if previous else None,
+                    ],
+                )
+                created.append(True)
+        return created
+
+    def document(self, document_id: str) -> Document | None:
+        """The document with this id, or None."""
+        row = self.conn.execute(
+            "SELECT id, source, title, text, external_id, previous_id FROM documents WHERE id = ?", [document_id]
+        ).fetchone()
+        return _document(row) if row else None
+
+    def documents(self) -> Iterator[Document]:
+        """Every document, in the order they were added."""
+        cursor = self.conn.execute(
+            "SELECT id, source, title, text, external_id, previous_id FROM documents ORDER BY rowid"
+        )
+        for row in cursor:
+            yield _document(row)
+
+    # --------------------------------------------------------------------- runs
+
+    def start_run(
+        self,
+        engine: str,
+        model: str | None = None,
+        prompt_name: str | None = None,
+        prompt_hash: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> int:
+        """Record the start of a proposal run and return its id."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO runs (engine, model, prompt_name, prompt_hash, params, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [engine, model, prompt_name, prompt_hash, to_json(params or {}), now()],
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, tokens_in: int = 0, tokens_out: int = 0, cost: float = 0.0, error: str | None = None
+    ) -> None:
+        """Record the end of a run with its token counts, cost and error, if any."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET finished_at = ?, tokens_in = ?, tokens_out = ?, cost = ?, error = ? WHERE id = ?",
+                [now(), tokens_in, tokens_out, cost, error, run_id],
+            )
+
+    # ---------------------------------------------------------------- proposals
+
+    def add_proposals(self, document_id: str, annotations: Sequence[Annotation], run_id: int | None = None) -> list[str]:
+        """Store proposals for a document; return their ids (a proposal already stored is kept once)."""
+        created_at = now()
+        ids: list[str] = []
+        rows = []
+        for annotation in annotations:
+            origin = to_json(annotation.origin.model_dump(mode="json")) if annotation.origin else "{}"
+            item_id = annotation.id or proposal_id(document_id, annotation, origin)
+            ids.append(item_id)
+            rows.append(
+                [item_id, run_id, document_id, annotation.kind, annotation.start, annotation.end, annotation.text,
+                 to_json(annotation.fields()), origin, created_at]
+            )
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO proposals (id, run_id, document_id, kind, start, \"end\", text, fields, origin, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return ids
+
+    # ---------------------------------------------------------------- decisions
+
+    def record_decision(
+        self,
+        item_id: str,
+        action: str,
+        annotator: str,
+        annotation: Annotation | None = None,
+        document_id: str | None = None,
+    ) -> int:
+        """Append one decision (accept, edit, reject or add) and commit it at once; return its id.
+
+        `edit` and `add` carry the whole annotation as it stands after the decision. For `add`,
+        `item_id` is a new id (see `manual_id()`) and `document_id` names the document.
+        """
+        if action not in STATUS_OF_ACTION:
+            raise AnnotatorError(f"unknown decision {action!r} (expected one of: {', '.join(STATUS_OF_ACTION)})")
+        if (action in ("edit", "add")) != (annotation is not None):
+            raise AnnotatorError(f"a {action!r} decision {'needs' if action in ('edit', 'add') else 'takes no'} annotation")
+        with self.transaction():
+            proposal = self.conn.execute("SELECT document_id FROM proposals WHERE id = ?", [item_id]).fetchone()
+            if action == "add":
+                if proposal or document_id is None:
+                    raise AnnotatorError("an added annotation needs a new item id and its document id")
+            elif proposal:
+                document_id = proposal[0]
+            else:
+                added = self.conn.execute(
+                    "SELECT document_id FROM decisions WHERE item_id = ? AND action = 'add' LIMIT 1", [item_id]
+                ).fetchone()
+                if not added:
+                    raise AnnotatorError(f"no proposal or added item with id {item_id!r}")
+                document_id = added[0]
+                if action == "accept":
+                    raise AnnotatorError(f"{item_id!r} was added by hand: it is gold already")
+                if action == "edit":
+                    # An added item stays "added" when corrected: no model proposed it.
+                    action = "add"
+            cursor = self.conn.execute(
+                "INSERT INTO decisions (item_id, proposal_id, document_id, action, payload, annotator, session, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [item_id, item_id if proposal else None, document_id, action,
+                 _payload(annotation) if annotation is not None else None, annotator, self.session, now()],
+            )
+        return int(cursor.lastrowid or 0)
+
+    def undo(self, annotator: str | None = None) -> int | None:
+        """Undo the latest decision still in effect (by `annotator`, if given) with an undo event.
+
+        Returns the id of the decision undone, or None when there is nothing left to undo.
+        Undo is unlimited: each call walks one decision further back, across documents and sessions.
+        """
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT d.id, d.item_id, d.document_id FROM decisions d "
+                "WHERE d.action != 'undo' AND (? IS NULL OR d.annotator = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) "
+                "ORDER BY d.id DESC LIMIT 1",
+                [annotator, annotator],
+            ).fetchone()
+            if row is None:
+                return None
+            self.conn.execute(
+                "INSERT INTO decisions (item_id, proposal_id, document_id, action, undoes, annotator, session, created_at) "
+                "VALUES (?, (SELECT proposal_id FROM decisions WHERE id = ?), ?, 'undo', ?, ?, ?, ?)",
+                [row[1], row[0], row[2], row[0], annotator or "unknown", self.session, now()],
+            )
+        return int(row[0])
+
+    def item_document(self, item_id: str) -> str | None:
+        """The document a proposal or added item belongs to, or None if the id is unknown."""
+        row = self.conn.execute(
+            "SELECT document_id FROM proposals WHERE id = ? "
+            "UNION ALL SELECT document_id FROM decisions WHERE item_id = ? AND action = 'add' LIMIT 1",
+            [item_id, item_id],
+        ).fetchone()
+        return row[0] if row else None
+
+    def reviewed_document_ids(self) -> set[str]:
+        """Documents with at least one decision in effect."""
+        return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM item_decisions")}
+
+    def decisions(self, item_id: str) -> list[dict[str, Any]]:
+        """Every event recorded for an item, oldest first."""
+        cursor = self.conn.execute(
+            "SELECT id, action, payload, undoes, annotator, session, created_at FROM decisions "
+            "WHERE item_id = ? ORDER BY id",
+            [item_id],
+        )
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    # ------------------------------------------------------------------ reading
+
+    def annotations(
+        self,
+        document_id: str | None = None,
+        statuses: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> Iterator[StoredAnnotation]:
+        """Items as they stand now, by document (in the order documents were added), then span."""
+        where: list[str] = []
+        params: dict[str, Any] = {"document_id": document_id}
+        if statuses is not None:
+            actions = [ACTION_OF_STATUS[status] for status in statuses]
+            where.append(f"action IN ({', '.join(f':a{i}' for i in range(len(actions)))})")
+            params.update({f"a{i}": action for i, action in enumerate(actions)})
+        if kinds is not None:
+            where.append(f"kind IN ({', '.join(f':k{i}' for i in range(len(kinds)))})")
+            params.update({f"k{i}": kind for i, kind in enumerate(kinds)})
+        sql = _ITEMS_SQL + (" WHERE " + " AND ".join(where) if where else "")
+        sql += ' ORDER BY document_order, start, "end", kind, id'
+        for row in self.conn.execute(sql, params):
+            yield StoredAnnotation(
+                id=row[0], document_id=row[1], kind=row[2], start=row[3], end=row[4], text=row[5],
+                status=STATUS_OF_ACTION.get(row[6], row[6]), fields_json=row[7], origin_json=row[8],
+                proposal_id=row[9], annotator=row[10],
+            )
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of documents, proposals and decisions, items by status and kind, percent reviewed."""
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        by_status_kind: dict[tuple[str, str], int] = {}
+        for kind, action, count in self.conn.execute(
+            "SELECT p.kind, coalesce(d.action, 'proposed'), count(*) FROM proposals p "
+            "LEFT JOIN item_decisions d ON d.item_id = p.id GROUP BY 1, 2 "
+            "UNION ALL SELECT json_extract(payload, '$.kind'), 'add', count(*) FROM item_decisions "
+            "WHERE action = 'add' GROUP BY 1"
+        ):
+            by_status_kind[(STATUS_OF_ACTION.get(action, action), kind)] = count
+        proposals = sum(n for (status, _), n in by_status_kind.items() if status != "added")
+        unreviewed = sum(n for (status, _), n in by_status_kind.items() if status == "proposed")
+        return {
+            "documents": one("SELECT count(*) FROM documents"),
+            "runs": one("SELECT count(*) FROM runs"),
+            "proposals": proposals,
+            "decisions": one("SELECT count(*) FROM decisions"),
+            "by_status_kind": by_status_kind,
+            "percent_reviewed": 100.0 * (proposals - unreviewed) / proposals if proposals else 0.0,
+        }
+
+
+def _document(row: Sequence[Any]) -> Document:
+    return Document(id=row[0], source=row[1], title=row[2], text=row[3], external_id=row[4], previous_id=row[5])
+
+
+def open_db(path: str | os.PathLike[str] | None = None) -> Store:
+    """Open the store at `path` (default: `ANNOTATOR_DB`, else `labels.db`), migrating it as needed."""
+    path = os.fspath(path) if path is not None else default_db_path()
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise AnnotatorError(f"{path}: folder {parent} does not exist")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = Database(conn)
+        migrations.apply(db)
+    except sqlite3.DatabaseError as error:
+        raise AnnotatorError(f"{path}: not an annotator database ({error})") from None
+    return Store(db, path)

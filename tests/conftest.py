@@ -1,0 +1,37 @@
+"""Shared fixtures: every test runs in its own folder with its own database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+SEEDS = ROOT / "seeds"
+sys.path.insert(0, str(TESTS))  # test helpers such as scripted_server import by name
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the data directory at tmp_path so no test touches a real labels.db."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ANNOTATOR_DB", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """A fresh, migrated store in tmp_path."""
+    from annotator.store import open_db
+
+    with open_db(tmp_path / "labels.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def seeds() -> Path:
+    """The folder of seed articles."""
+    return SEEDS

@@ -1,0 +1,209 @@
+"""The gold store: migrations, the append-only decision log and labels derived from it."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from annotator.errors import AnnotatorError
+from annotator.schemas import Document, Figure, Origin, Quote
+from annotator.store import open_db
+
+TEXT = "“We will stay,” Ahmed Sheikho said. Nearly 400,000 people fled."
+RULES = Origin(engine="rules", prompt="rules@test")
+
+
+def _quote(**change) -> Quote:
+    fields = {"speaker": "Ahmed Sheikho", "cue": "said", **change}
+    return Quote(start=1, end=13, text="We will stay", origin=RULES, **fields)
+
+
+@pytest.fixture
+def doc(store) -> Document:
+    document = Document.from_text(TEXT, "a.txt", "A")
+    store.add_documents([document])
+    return document
+
+
+def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
+    with open_db(tmp_path / "blank.db") as store:
+        db = store.db
+        assert db["documents"].columns_dict == {
+            "id": str, "source": str, "title": str, "text": str, "added_at": str, "external_id": str, "previous_id": str,
+        }
+        assert db["runs"].columns_dict == {
+            "id": int, "engine": str, "model": str, "prompt_name": str, "prompt_hash": str, "params": str,
+            "started_at": str, "finished_at": str, "tokens_in": int, "tokens_out": int, "cost": float, "error": str,
+        }
+        assert db["proposals"].columns_dict == {
+            "id": str, "run_id": int, "document_id": str, "kind": str, "start": int, "end": int, "text": str,
+            "fields": str, "origin": str, "created_at": str,
+        }
+        assert db["decisions"].columns_dict == {
+            "id": int, "item_id": str, "proposal_id": str, "document_id": str, "action": str, "payload": str,
+            "undoes": int, "annotator": str, "session": str, "created_at": str,
+        }
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    # Opening again applies nothing twice.
+    with open_db(tmp_path / "blank.db") as store:
+        assert store.db["_sqlite_migrations"].count == 1
+
+
+def test_documents_dedup_by_content_and_link_new_versions(store) -> None:
+    first = Document.from_text("one", "a.txt")
+    assert store.add_documents([first, first]) == [True, False]
+    changed = Document.from_text("one, changed", "a.txt")
+    assert store.add_documents([changed]) == [True]
+    assert store.document(changed.id).previous_id == first.id
+    assert [d.id for d in store.documents()] == [first.id, changed.id]
+
+
+def test_proposals_are_stored_once_with_stable_ids(store, doc) -> None:
+    ids = store.add_proposals(doc.id, [_quote()])
+    assert store.add_proposals(doc.id, [_quote()]) == ids
+    assert store.db["proposals"].count == 1
+    [item] = store.annotations()
+    assert (item.status, item.text, item.fields()["speaker"]) == ("proposed", "We will stay", "Ahmed Sheikho")
+    assert item.origin() == {"engine": "rules", "model": None, "prompt": "rules@test"}
+
+
+def test_latest_decision_wins_and_undo_walks_back(store, doc) -> None:
+    [item_id] = store.add_proposals(doc.id, [_quote()])
+    store.record_decision(item_id, "accept", "ann")
+    store.record_decision(item_id, "edit", "ann", _quote(speaker="Sheikho family"))
+    [item] = store.annotations()
+    assert (item.status, item.fields()["speaker"]) == ("edited", "Sheikho family")
+    store.record_decision(item_id, "reject", "ann")
+    assert [a.status for a in store.annotations()] == ["rejected"]
+
+    assert store.undo() is not None
+    [item] = store.annotations()
+    assert (item.status, item.fields()["speaker"]) == ("edited", "Sheikho family")
+    store.undo()
+    assert [a.status for a in store.annotations()] == ["accepted"]
+    store.undo()
+    assert [a.status for a in store.annotations()] == ["proposed"]
+    assert store.undo() is None
+    # Undo is an event: every decision is still in the log.
+    assert [d["action"] for d in store.decisions(item_id)] == ["accept", "edit", "reject", "undo", "undo", "undo"]
+
+
+def test_undo_reaches_across_documents_and_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "labels.db"
+    with open_db(path) as store:
+        docs = [Document.from_text(f"Doc {i} said “yes”.", f"{i}.txt") for i in range(2)]
+        store.add_documents(docs)
+        ids = [store.add_proposals(d.id, [Quote(start=12, end=15, text="yes")])[0] for d in docs]
+        store.record_decision(ids[0], "accept", "ann")
+        store.record_decision(ids[1], "reject", "ann")
+    with open_db(path) as store:  # a later session
+        store.undo("ann")
+        store.undo("ann")
+        assert [a.status for a in store.annotations()] == ["proposed", "proposed"]
+
+
+def test_undo_only_takes_back_the_annotators_own_decisions(store, doc) -> None:
+    [item_id] = store.add_proposals(doc.id, [_quote()])
+    store.record_decision(item_id, "accept", "alice")
+    assert store.undo("bob") is None
+    assert [a.status for a in store.annotations()] == ["accepted"]
+
+
+def test_added_items_are_gold_and_can_be_corrected_or_undone(store, doc) -> None:
+    figure = Figure(start=36, end=57, text=TEXT[36:57], value=400000, qualifier="approximately", unit="people")
+    store.record_decision("m_1", "add", "ann", figure, document_id=doc.id)
+    [item] = store.annotations()
+    assert (item.id, item.status, item.fields()["value"]) == ("m_1", "added", 400000)
+    assert item.origin()["engine"] == "manual"
+    store.record_decision("m_1", "edit", "ann", figure.model_copy(update={"unit": "civilians"}))
+    [item] = store.annotations()
+    assert (item.status, item.fields()["unit"]) == ("added", "civilians")
+    with pytest.raises(AnnotatorError, match="gold already"):
+        store.record_decision("m_1", "accept", "ann")
+    store.undo()
+    store.undo()
+    assert list(store.annotations()) == []
+
+
+def test_decisions_cannot_be_changed_or_deleted(store, doc) -> None:
+    [item_id] = store.add_proposals(doc.id, [_quote()])
+    store.record_decision(item_id, "accept", "ann")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute("UPDATE decisions SET action = 'reject'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute("DELETE FROM decisions")
+    assert [a.status for a in store.annotations()] == ["accepted"]
+
+
+def test_unknown_items_and_actions_are_refused(store, doc) -> None:
+    with pytest.raises(AnnotatorError, match="no proposal or added item"):
+        store.record_decision("p_nope", "accept", "ann")
+    with pytest.raises(AnnotatorError, match="unknown decision"):
+        store.record_decision("p_nope", "approve", "ann")
+    with pytest.raises(AnnotatorError, match="needs"):
+        store.record_decision("p_nope", "edit", "ann")
+    assert store.db["decisions"].count == 0
+
+
+def test_a_failed_transaction_stores_nothing(store, doc) -> None:
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.add_proposals(doc.id, [_quote()])
+            raise RuntimeError("crash")
+    assert store.db["proposals"].count == 0
+
+
+def test_stats_count_by_status_and_kind(store, doc) -> None:
+    ids = store.add_proposals(doc.id, [_quote(), Figure(start=36, end=57, text=TEXT[36:57], value=4e5)])
+    store.record_decision(ids[0], "reject", "ann")
+    figures = store.stats()
+    assert figures["documents"] == 1 and figures["proposals"] == 2 and figures["decisions"] == 1
+    assert figures["by_status_kind"] == {("rejected", "quote"): 1, ("proposed", "figure"): 1}
+    assert figures["percent_reviewed"] == 50.0
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "labels.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(AnnotatorError, match="labels.db: not an annotator database"):
+        open_db(bad)
+    assert bad.read_bytes() == b"this is not sqlite" * 100
+
+
+WRITER = """
+import sys
+from annotator.store import open_db
+store = open_db(sys.argv[1])
+ids = sys.argv[3].split(",")
+for item_id in ids:
+    store.record_decision(item_id, "accept", sys.argv[2])
+"""
+
+
+def test_two_reviewers_in_two_processes_lose_no_write(tmp_path: Path) -> None:
+    path = tmp_path / "labels.db"
+    with open_db(path) as store:
+        document = Document.from_text(" ".join(f"w{i}" for i in range(400)), "a.txt")
+        store.add_documents([document])
+        words = document.text.split(" ")
+        offsets = [sum(len(w) + 1 for w in words[:i]) for i in range(len(words))]
+        ids = store.add_proposals(
+            document.id, [Quote(start=o, end=o + len(w), text=w) for o, w in zip(offsets, words)]
+        )
+    halves = [ids[::2], ids[1::2]]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, ",".join(half)])
+        for name, half in zip(["alice", "bob"], halves)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with open_db(path) as store:
+        assert store.db["decisions"].count == 400
+        assert {a.status for a in store.annotations()} == {"accepted"}
+        assert {a.annotator for a in store.annotations()} == {"alice", "bob"}
