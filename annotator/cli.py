@@ -191,3 +191,7 @@ def import_(
         f"imported {report.documents} documents ({report.new_documents} new), "
         f"{report.proposals} proposals, {report.decisions} decisions"
     )
+
+
+if __name__ == "__main__":
+    app()

@@ -88,7 +88,8 @@ class Origin(BaseModel):
 class Annotation(BaseModel):
     """A span of a document with a kind; the base of every annotation kind."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+    # Schemas are built on first use, not at import: commands that never validate start faster.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: str | None = None
     kind: str

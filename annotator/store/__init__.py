@@ -17,13 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from annotator.errors import AnnotatorError
 from annotator.schemas import Annotation, Document, Origin, to_json
-from annotator.store.migrations import migrations
+from annotator.store import migrations
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 DEFAULT_DB = "labels.db"
 ACTIONS = ("accept", "edit", "reject", "add", "undo")
@@ -109,7 +110,7 @@ def _payload(annotation: Annotation) -> str:
 
 # Items as they stand: proposals (span and fields replaced by an edit) and manually added items.
 _ITEMS_SQL = """
-SELECT * FROM (
+(
     SELECT p.id AS id, p.document_id AS document_id, p.kind AS kind,
            CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.start') ELSE p.start END AS start,
            CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.end') ELSE p."end" END AS "end",
@@ -119,16 +120,18 @@ SELECT * FROM (
            p.origin AS origin, p.id AS proposal_id, d.annotator AS annotator, doc.rowid AS document_order
     FROM proposals p
     JOIN documents doc ON doc.id = p.document_id
-    LEFT JOIN item_decisions d ON d.item_id = p.id
-    WHERE (:document_id IS NULL OR p.document_id = :document_id)
+    LEFT JOIN item_state s ON s.item_id = p.id
+    LEFT JOIN decisions d ON d.id = s.decision_id
+    WHERE {proposal_filter}
     UNION ALL
-    SELECT d.item_id, d.document_id, json_extract(d.payload, '$.kind'),
+    SELECT d.item_id, d.document_id, s.kind,
            json_extract(d.payload, '$.start'), json_extract(d.payload, '$.end'), json_extract(d.payload, '$.text'),
-           'add', json_extract(d.payload, '$.fields'), coalesce(json_extract(d.payload, '$.origin'), '{}'),
+           'add', json_extract(d.payload, '$.fields'), json_extract(d.payload, '$.origin'),
            NULL, d.annotator, doc.rowid
-    FROM item_decisions d
-    JOIN documents doc ON doc.id = d.document_id
-    WHERE d.action = 'add' AND (:document_id IS NULL OR d.document_id = :document_id)
+    FROM item_state s
+    JOIN decisions d ON d.id = s.decision_id
+    JOIN documents doc ON doc.id = s.document_id
+    WHERE s.proposal = 0 AND s.action = 'add' AND {added_filter}
 ) items
 """
 
@@ -136,19 +139,24 @@ SELECT * FROM (
 class Store:
     """The gold store over one SQLite file. Get one from `open_db()`."""
 
-    def __init__(self, db: Database, path: str):
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection, path: str):
+        self.conn = conn
         self.path = path
         self.session = uuid.uuid4().hex[:12]
+        self._db: Database | None = None
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        """The underlying connection."""
-        return self.db.conn
+    def db(self) -> Database:
+        """The connection as a sqlite-utils `Database` (for migrations and introspection)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn)
+        return self._db
 
     def close(self) -> None:
         """Close the connection."""
-        self.db.conn.close()
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -160,8 +168,16 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """One write transaction, taken with the write lock up front so two writers queue, never deadlock."""
         if self.conn.in_transaction:
-            with self.db.atomic():
+            savepoint = f"s{uuid.uuid4().hex}"
+            self.conn.execute(f"SAVEPOINT {savepoint}")
+            try:
                 yield
+            except BaseException:
+                if self.conn.in_transaction:  # an error may already have ended the transaction
+                    self.conn.execute(f"ROLLBACK TO {savepoint}")
+                    self.conn.execute(f"RELEASE {savepoint}")
+                raise
+            self.conn.execute(f"RELEASE {savepoint}")
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -288,28 +304,29 @@ class Store:
         if (action in ("edit", "add")) != (annotation is not None):
             raise AnnotatorError(f"a {action!r} decision {'needs' if action in ('edit', 'add') else 'takes no'} annotation")
         with self.transaction():
-            proposal = self.conn.execute("SELECT document_id FROM proposals WHERE id = ?", [item_id]).fetchone()
+            proposal = self.conn.execute("SELECT document_id, kind FROM proposals WHERE id = ?", [item_id]).fetchone()
             if action == "add":
-                if proposal or document_id is None:
+                if proposal or document_id is None or annotation is None:
                     raise AnnotatorError("an added annotation needs a new item id and its document id")
+                kind = annotation.kind
             elif proposal:
-                document_id = proposal[0]
+                document_id, kind = proposal
             else:
                 added = self.conn.execute(
-                    "SELECT document_id FROM decisions WHERE item_id = ? AND action = 'add' LIMIT 1", [item_id]
+                    "SELECT document_id, kind FROM decisions WHERE item_id = ? AND action = 'add' LIMIT 1", [item_id]
                 ).fetchone()
                 if not added:
                     raise AnnotatorError(f"no proposal or added item with id {item_id!r}")
-                document_id = added[0]
+                document_id, kind = added
                 if action == "accept":
                     raise AnnotatorError(f"{item_id!r} was added by hand: it is gold already")
                 if action == "edit":
                     # An added item stays "added" when corrected: no model proposed it.
                     action = "add"
             cursor = self.conn.execute(
-                "INSERT INTO decisions (item_id, proposal_id, document_id, action, payload, annotator, session, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [item_id, item_id if proposal else None, document_id, action,
+                "INSERT INTO decisions (item_id, proposal_id, document_id, kind, action, payload, annotator, session, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [item_id, item_id if proposal else None, document_id, kind, action,
                  _payload(annotation) if annotation is not None else None, annotator, self.session, now()],
             )
         return int(cursor.lastrowid or 0)
@@ -322,7 +339,7 @@ class Store:
         """
         with self.transaction():
             row = self.conn.execute(
-                "SELECT d.id, d.item_id, d.document_id FROM decisions d "
+                "SELECT d.id FROM decisions d "
                 "WHERE d.action != 'undo' AND (? IS NULL OR d.annotator = ?) "
                 "AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) "
                 "ORDER BY d.id DESC LIMIT 1",
@@ -331,9 +348,10 @@ class Store:
             if row is None:
                 return None
             self.conn.execute(
-                "INSERT INTO decisions (item_id, proposal_id, document_id, action, undoes, annotator, session, created_at) "
-                "VALUES (?, (SELECT proposal_id FROM decisions WHERE id = ?), ?, 'undo', ?, ?, ?, ?)",
-                [row[1], row[0], row[2], row[0], annotator or "unknown", self.session, now()],
+                "INSERT INTO decisions (item_id, proposal_id, document_id, kind, action, undoes, annotator, session, "
+                "created_at) SELECT item_id, proposal_id, document_id, kind, 'undo', id, ?, ?, ? "
+                "FROM decisions WHERE id = ?",
+                [annotator or "unknown", self.session, now(), row[0]],
             )
         return int(row[0])
 
@@ -348,7 +366,16 @@ class Store:
 
     def reviewed_document_ids(self) -> set[str]:
         """Documents with at least one decision in effect."""
-        return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM item_decisions")}
+        return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM item_state")}
+
+    def derived_item_state(self) -> dict[str, int]:
+        """The decision in effect for each item, computed from the log alone (checks `item_state`)."""
+        return dict(
+            self.conn.execute(
+                "SELECT e.item_id, max(e.id) FROM decisions e WHERE e.action != 'undo' "
+                "AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id) GROUP BY e.item_id"
+            )
+        )
 
     def decisions(self, item_id: str) -> list[dict[str, Any]]:
         """Every event recorded for an item, oldest first."""
@@ -378,7 +405,13 @@ class Store:
         if kinds is not None:
             where.append(f"kind IN ({', '.join(f':k{i}' for i in range(len(kinds)))})")
             params.update({f"k{i}": kind for i, kind in enumerate(kinds)})
-        sql = _ITEMS_SQL + (" WHERE " + " AND ".join(where) if where else "")
+        # Two forms, so that one document's items are found through the indexes.
+        by_document = document_id is not None
+        sql = "SELECT * FROM " + _ITEMS_SQL.format(
+            proposal_filter="p.document_id = :document_id" if by_document else "1",
+            added_filter="s.document_id = :document_id" if by_document else "1",
+        )
+        sql += " WHERE " + " AND ".join(where) if where else ""
         sql += ' ORDER BY document_order, start, "end", kind, id'
         for row in self.conn.execute(sql, params):
             yield StoredAnnotation(
@@ -391,13 +424,17 @@ class Store:
         """Counts of documents, proposals and decisions, items by status and kind, percent reviewed."""
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
         by_status_kind: dict[tuple[str, str], int] = {}
-        for kind, action, count in self.conn.execute(
-            "SELECT p.kind, coalesce(d.action, 'proposed'), count(*) FROM proposals p "
-            "LEFT JOIN item_decisions d ON d.item_id = p.id GROUP BY 1, 2 "
-            "UNION ALL SELECT json_extract(payload, '$.kind'), 'add', count(*) FROM item_decisions "
-            "WHERE action = 'add' GROUP BY 1"
+        for kind, count in self.conn.execute("SELECT kind, count(*) FROM proposals GROUP BY kind"):
+            by_status_kind[("proposed", kind)] = count
+        for kind, action, proposal, count in self.conn.execute(
+            "SELECT kind, action, proposal, count(*) FROM item_state GROUP BY kind, action, proposal"
         ):
-            by_status_kind[(STATUS_OF_ACTION.get(action, action), kind)] = count
+            if proposal:
+                by_status_kind[("proposed", kind)] -= count
+            if proposal or action == "add":
+                key = (STATUS_OF_ACTION[action], kind)
+                by_status_kind[key] = by_status_kind.get(key, 0) + count
+        by_status_kind = {key: count for key, count in by_status_kind.items() if count}
         proposals = sum(n for (status, _), n in by_status_kind.items() if status != "added")
         unreviewed = sum(n for (status, _), n in by_status_kind.items() if status == "proposed")
         return {
@@ -426,8 +463,9 @@ def open_db(path: str | os.PathLike[str] | None = None) -> Store:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        db = Database(conn)
-        migrations.apply(db)
+        store = Store(conn, path)
+        if migrations.pending(conn):
+            migrations.apply(store.db)
     except sqlite3.DatabaseError as error:
         raise AnnotatorError(f"{path}: not an annotator database ({error})") from None
-    return Store(db, path)
+    return store

@@ -1,17 +1,22 @@
 """Schema migrations, applied in order by `open_db()`.
 
-Each migration is a plain function registered under its name; a database records which ones it
-has had, so a new migration is one more function at the end of this file.
+Each migration is a plain function, listed in `MIGRATIONS`; `sqlite_utils.Migrations` records in
+the database which ones it has had, so a new migration is one more function at the end of this
+file. sqlite-utils is imported only when something is pending: opening an up-to-date database
+(every command but the first) stays quick.
 """
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+import sqlite3
+from typing import TYPE_CHECKING
 
-migrations = Migrations("annotator")
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+MIGRATION_SET = "annotator"
 
 
-@migrations()
 def m001_initial(db: Database) -> None:
     """Documents, runs, proposals and the append-only decision log."""
     db.executescript(
@@ -62,6 +67,7 @@ def m001_initial(db: Database) -> None:
             item_id TEXT NOT NULL,            -- a proposal id, or the id of a manually added item
             proposal_id TEXT REFERENCES proposals(id),
             document_id TEXT NOT NULL REFERENCES documents(id),
+            kind TEXT NOT NULL,
             action TEXT NOT NULL CHECK (action IN ('accept', 'edit', 'reject', 'add', 'undo')),
             payload TEXT,                     -- the whole annotation after an edit or add
             undoes INTEGER REFERENCES decisions(id),
@@ -81,14 +87,62 @@ def m001_initial(db: Database) -> None:
         CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
         BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 
-        -- The decision that currently stands for each item: its latest event not undone.
-        CREATE VIEW item_decisions AS
-        SELECT d.* FROM decisions d
-        WHERE d.id IN (
-            SELECT max(e.id) FROM decisions e
-            WHERE e.action != 'undo'
-              AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)
-            GROUP BY e.item_id
+        -- item_state indexes the log: for each item, the decision that currently stands (its
+        -- latest event not undone). Triggers keep it in step inside the transaction that appends
+        -- the event, so it never holds anything the log does not; `Store.derived_item_state()`
+        -- recomputes it from the log alone, and the tests compare the two.
+        CREATE TABLE item_state (
+            item_id TEXT PRIMARY KEY,
+            decision_id INTEGER NOT NULL REFERENCES decisions(id),
+            action TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            document_id TEXT NOT NULL,
+            proposal INTEGER NOT NULL          -- 1 for a proposal, 0 for an item added by hand
         );
+        CREATE INDEX item_state_document ON item_state(document_id);
+        CREATE INDEX item_state_counts ON item_state(kind, action, proposal);
+        CREATE INDEX proposals_kind ON proposals(kind);
+
+        CREATE TRIGGER decisions_take_effect AFTER INSERT ON decisions WHEN NEW.action != 'undo'
+        BEGIN
+            INSERT OR REPLACE INTO item_state (item_id, decision_id, action, kind, document_id, proposal)
+            VALUES (NEW.item_id, NEW.id, NEW.action, NEW.kind, NEW.document_id, NEW.proposal_id IS NOT NULL);
+        END;
+        CREATE TRIGGER decisions_undo_takes_effect AFTER INSERT ON decisions WHEN NEW.action = 'undo'
+        BEGIN
+            DELETE FROM item_state WHERE item_id = NEW.item_id;
+            INSERT INTO item_state (item_id, decision_id, action, kind, document_id, proposal)
+            SELECT d.item_id, d.id, d.action, d.kind, d.document_id, d.proposal_id IS NOT NULL
+            FROM decisions d
+            WHERE d.id = (
+                SELECT max(e.id) FROM decisions e
+                WHERE e.item_id = NEW.item_id AND e.action != 'undo'
+                  AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)
+            );
+        END;
         """
     )
+
+
+MIGRATIONS = [m001_initial]
+
+
+def pending(conn: sqlite3.Connection) -> list[str]:
+    """Names of the migrations this database has not had yet."""
+    names = [migration.__name__ for migration in MIGRATIONS]
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone():
+        return names
+    applied = {row[0] for row in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET]
+    )}
+    return [name for name in names if name not in applied]
+
+
+def apply(db: Database) -> None:
+    """Apply every pending migration, each in its own transaction."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for migration in MIGRATIONS:
+        migrations()(migration)
+    migrations.apply(db)

@@ -1,0 +1,1916 @@
+"""The `rules` engine: deterministic, offline proposals of quotes, figures and stances.
+
+No model, no network, no randomness: the same text always gives the same proposals, in the same
+order. It is what a user without a model gets and the baseline every LLM prompt has to beat, so
+it aims for proposals a reviewer can accept as they stand, and prefers missing an item to
+inventing one. Offsets are Python code-point offsets; `text[start:end] == annotation.text`
+holds for every proposal, and every proposal is `status="proposed"`, `id=None`, with
+`origin=Origin(engine="rules", model=None, prompt=RulesEngine.prompt)`. Output is sorted by
+`(start, end, kind)`.
+
+Quotes
+------
+* Quote marks: curly double (“ ”), straight double ("), curly single (‘ ’), straight single (')
+  and guillemets. An apostrophe is never a quote mark: a single mark opens a quote only after a
+  space or bracket and before a word, and only when a closing mark follows in the paragraph, so
+  "Syria’s", "Hay’et" and "they’re" stay words. Single marks inside a double quote are nested
+  quotes and stay part of the outer quote; they are not proposed on their own.
+* Direct quote span: the words spoken, WITHOUT the quotation marks and without the comma that
+  closes a quote before its attribution (“We will stay,” he said → `We will stay`). Final `.`,
+  `?` and `!` are kept.
+* A quote re-opened at the start of the next paragraph without a closing mark on the previous
+  one is one utterance: each paragraph's part is proposed as its own direct quote (spans never
+  cover the paragraph break or the re-opening mark) and every part gets the speaker and cue found
+  for any part.
+* Attribution of a direct quote: `“…,” X said` / `“…,” said X` / `“…,” according to X` after the
+  quote; `X said: “…”` / `X told Y, “…”` before it. A quote with no attribution of its own takes
+  the speaker and cue of the previous quote in the same paragraph (`“A,” Sheikho said. “B.”`), or
+  of the previous paragraph's last direct quote when the paragraph is nothing but the quote (the
+  news convention for a speech running over paragraphs). Otherwise a quote of four or more words
+  is proposed with no speaker; shorter unattributed ones are scare quotes (‘stuck’) and skipped.
+* Indirect quotes (`quote_type="indirect"`), one per reporting clause:
+  `X said (that) …`, `X told Y (that) …`, `X said in a statement (that) …`, `…, X said.`,
+  `…, said X.`, `According to X, …`, `…, according to X[, …]`, `X described Y as Z`, present-tense
+  `X says/notes/warns that …`, a second verb sharing the subject (`… and said that …`) and
+  `…, X said, adding that …` (cue `adding`). The span is the reported content without `that` and
+  the final full stop: for `…, X said.` and `…, according to X` it runs from the start of the
+  sentence to the comma before the attribution; for `X said …` it runs from after the cue to the
+  end of the sentence, stopping before `, without …`, `, adding …`, `, citing …` and a coordinated
+  second reporting verb. For `X described Y as “Z”` the span is `Y as “Z”`.
+* Mixed quotes (`quote_type="mixed"`): an indirect quote whose content contains a quoted phrase
+  (`said in a statement that its fighters carried out “a redeployment”, withdrawing …`). The span
+  is the reported content as for an indirect quote, so it includes the partial quote and its marks;
+  the phrase is not proposed again on its own.
+* Cue: the reporting phrase in its text form without auxiliaries: `said`, `told`, `added`,
+  `said in a statement`, `according to`, `described ... as`, `adding`, `note`.
+* Speaker: the subject of the cue. Titles (Mr, President, …) and roles in front of a name
+  (`Local activist Ahmed Husseinat`) are dropped, as are appositives (`Suleiman Abdulqader, a
+  local activist in southern Idlib, told …` → `Suleiman Abdulqader`); a leading article is dropped
+  (`the Turkish Defence Ministry` → `Turkish Defence Ministry`); `the insurgents’ statement`,
+  `a statement from X`, `reports from X`, `comments released by X` give X; a subject without a
+  name (`a statement … from the main faction in the area, Hay’et Tahrir al-Sham (HTS) group, …`)
+  takes the name in its appositive. Sources without a name keep their words
+  (`Syrian state TV`, `opposition activists`).
+* `speaker_start`/`speaker_end` point at the mention in the text (`Mr Assad`, `he`, `the
+  Observatory`); `speaker` is the canonical name:
+  - a one-word name, with or without a title (`Mr Assad`, `Sheikho`, `Suleiman`, `the
+    Observatory`), resolves to the nearest longer name earlier in the document that contains that
+    word (`Bashar Assad`, `Ahmed Sheikho`, `Suleiman Abdulqader`, `Syrian Observatory for Human
+    Rights`); `al-`/`el-` prefixes are ignored when comparing (`Assad` matches `Bashar al-Assad`).
+    When nothing earlier fits, a longer name later in the same paragraph is used; otherwise the
+    word stays as written.
+  - `he`/`she` resolve to the nearest earlier speaker or name known to be a person (a title, a
+    role before it or an appositive role after it); `it` to the nearest earlier organisation
+    (an organisation word in the name or its appositive: Ministry, faction, monitor, …);
+    `they` to the nearest earlier organisation or group. Unresolved pronouns keep the mention
+    with `speaker=None`.
+  - `the group`, `the monitor`, `the ministry` and the like (a bare definite organisation noun,
+    optionally with a relative clause: `the group that tracks Syria’s war`) resolve to the nearest
+    earlier organisation.
+
+Figures
+-------
+* Recognised numbers: digits with thousands separators and decimals (`2,000`, `700,000`, `3.2`),
+  number words (`three million`, `twenty-five`, `a million`, `a dozen`, `half a million`,
+  `a quarter of a million`), currency (`$5m`, `£3.2 billion`, `€40bn` → unit `USD`/`GBP`/`EUR`),
+  percentages (`40%`, `40 per cent` → unit `%`), and fractions of a group (`half of whom`,
+  `a third of the town` → unit `%`, value 50 / 33.3).
+* Vague quantities: `dozens of` → 12, `scores of` → 20, `hundreds of` → 100, `thousands of` →
+  1000, `tens of thousands of` → 10000, `hundreds of thousands of` → 100000, `millions of` → 1e6,
+  `several`/`a few` hundred or thousand → 100 / 1000; all with qualifier `at least` (the smallest
+  round number the phrase guarantees).
+* Qualifiers: nearly, almost, about, around, roughly, approximately, some, an estimated, close to
+  → `approximately`; more than, over, at least, upwards of, in excess of, no fewer than → `at
+  least`; up to, fewer than, less than, under, at most, as many as, no more than → `at most`;
+  `between X and Y`, `from X to Y`, `X to Y`, `X-Y` → `range` with the LOWER bound as the value;
+  none → `exact`.
+* Span: qualifier, number and counted noun (`nearly half a million people`); in `nearly 700,000 of
+  them` the span stops at the number and the unit comes from the figure the pronoun refers to.
+* Unit: the counted noun after the number (`people`, `civilians`), skipping up to two modifiers
+  (`2,000 Syrian troops` → `troops`); `%` or a currency code where marked.
+* Subject: what is counted, built from the surrounding words: `forcing N people to flee` →
+  `people forced to flee`; `killed N people` → `people killed`; `including N civilians` after such
+  a figure → `civilians killed`; `N people have been forced to leave their homes` → `people forced
+  to leave their homes`; `N of them displaced by fighting` → `people displaced by fighting`;
+  `X is home to N people` → `population of X`; otherwise the unit.
+* `attributed_to`: the speaker of the quote (direct, indirect or mixed, including `according to
+  X`) whose span contains the figure; otherwise null.
+* Not figures: years (a bare 4-digit 1500-2100 with no counted noun), dates (`April 30`, `30
+  April`), times (`10:30`, `9am`), ordinals (`ninth year`, `9th`, `third consecutive day`),
+  durations and ages (`three months`, `30-day`, `five-year-old`), numbers inside names (`M5
+  highway`, `F-16`, `Resolution 2254`), the word `one` without a scale (`one of its posts`), and
+  small number words without a counted noun or after a determiner (`the two countries`, `the
+  first three months`).
+
+Stances
+-------
+Precision over recall: a stance is proposed only for an explicit evaluative verb in the active
+voice whose subject is a name written immediately before it (adverbs such as `also`, `strongly`
+and `has`/`have`/`had` may stand between), in narrative text (not inside a direct quote):
+
+* against: condemned, condemns, denounced, criticised/criticized, slammed, deplored, decried,
+  rejected, opposes/opposed, `is opposed to`;
+* favor: welcomed, praised, hailed, applauded, endorsed, supports/supported, backs/backed.
+
+`holder` is the canonical name of the subject, `target` the object phrase up to the end of the
+clause (punctuation, `and`/`but`, `as`, `after`, `for`, `over`, `because`, `while`, `saying`, a
+relative pronoun; at most twelve words), and the span runs from the holder to the end of the
+target. It does NOT propose stances for passives (`was condemned by`), participles and compound
+adjectives (`Backed by Russia`, `Turkish-backed`), relative clauses (`Russia and Turkey, which back
+rival sides`), negated or modal verbs (`did not condemn`, `would back`), pronoun holders or
+targets, common-noun holders (`the government criticised`), stances inside quotes, or stances
+carried by nouns and adjectives (`strong opposition to`, `loyal to`). Polarity `neutral` is never
+proposed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotator.schemas import Annotation, Figure, Origin, Quote, Stance
+
+__all__ = ["RulesEngine"]
+
+PROMPT = "rules@" + hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+"""The version of these rules: a hash of this file, so a changed rule is a changed prompt."""
+
+# Masked quoted words in the narrative view: not a letter, digit, space or punctuation any rule
+# looks for, so no rule fires inside a quote by accident and offsets stay those of the document.
+_FILL = "\u2592"
+
+# ---------------------------------------------------------------------------------------------
+# Word lists
+# ---------------------------------------------------------------------------------------------
+
+_DAYS_MONTHS = frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June "
+    "July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
+)
+# Capitalised words that start sentences but never names.
+_CAPITAL_STOPWORDS = frozenset(
+    """The A An But And Or Nor So Yet In On At As After Before During From For With Without By To Of Since
+    Until While When Where Why How What Which Who Whom Whose This That These Those It Its He She They We
+    I You His Her Their Our My Your There Here Then Now However Meanwhile Also According Many Some Most
+    All Several Other Another Each Every Both Either Neither No Not If Although Though Because Despite
+    Amid Among Over Under Between Into Through Across Against Around About Near Once Still Even Just Only
+    Such Further Later Earlier Last Next First Second Third Backed Reports Report Filed Home Opposition
+    Local Activists Smoke Thousands Hundreds Dozens Millions Nearly Almost More Less Fewer Up Some Few
+    Instead Indeed Moreover Furthermore Separately Elsewhere Overall Finally Asked Speaking Read See
+    Mr Mrs Ms Dr""".split()
+)
+_TITLES = frozenset(
+    """Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Prof Prof. Professor President Vice Prime Minister Foreign
+    Defence Defense Interior Secretary Secretary-General General Gen Gen. Lt Lt. Col Col. Colonel Major
+    Maj Captain Capt Sergeant Sgt Admiral Commander King Queen Prince Princess Sheikh Emir Sultan Pope
+    Senator Sen Sen. Rep Rep. Representative Governor Gov Gov. Mayor Chancellor Judge Justice Lord Lady
+    Sir Dame Ambassador Imam Rev Reverend Ayatollah Crown Field Marshal Brigadier Deputy Chief
+    Spokesman Spokeswoman""".split()
+)
+_PERSON_TITLES = frozenset("Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Sir Dame Lord Lady".split())
+_ROLE_WORDS = frozenset(
+    """activist spokesman spokeswoman spokesperson official minister leader commander president chief
+    head director analyst resident witness doctor journalist correspondent researcher envoy ambassador
+    secretary general member founder chairman chairwoman mayor governor senator lawyer professor expert
+    medic nurse worker volunteer negotiator diplomat aide adviser advisor representative deputy lawmaker
+    farmer teacher student mother father colonel officer soldier engineer economist politician
+    candidate manager executive coordinator organiser organizer campaigner reporter photographer
+    citizen survivor cleric priest imam rapporteur negotiator premier king queen prince emir sheikh
+    man woman boy girl""".split()
+)
+_ORG_NOUNS = frozenset(
+    """ministry observatory government group faction monitor organisation organization agency coalition
+    army movement party front forces force militia body channel broadcaster network newspaper affiliate
+    company firm charity union council committee commission office department police court parliament
+    assembly alliance brigade brigades battalion authority authorities administration bank fund
+    institute foundation association federation service tv television radio outlet website league corps
+    command military regime tribunal university hospital embassy mission programme program agency
+    insurgents rebels militants activists""".split()
+)
+_ORG_KEYWORDS = frozenset(
+    """Ministry Observatory Nations Council Committee Commission Army Forces Force Front Party Movement
+    Group Organisation Organization Agency Office Department Government Union Association Institute
+    Foundation Federation Bank Fund Court Parliament Assembly Alliance Brigade Brigades Corps Police
+    Defence Defense Civil Rights Watch Amnesty Crescent Cross TV News Press Times Post Jazeera Reuters
+    University Hospital Company Corporation Inc Ltd Service Services Authority Administration Command
+    Coalition Centre Center Network Channel Media Directorate Secretariat Senate Congress Cabinet
+    Kremlin Pentagon Tahrir Sham Qaeda Qaida Hezbollah Hamas Taliban""".split()
+)
+_DEFINITE_ORG_NOUNS = frozenset(
+    "group monitor ministry organisation organization agency faction observatory coalition militia "
+    "movement body alliance network army".split()
+)
+_PRONOUNS = {"he": "person", "she": "person", "it": "org", "they": "group"}
+_ADVERBIAL_OPENERS = frozenset(
+    """on in at after before during earlier later meanwhile however separately last this speaking asked
+    since until while when as although though despite amid following yesterday today overnight
+    elsewhere instead also but and""".split()
+)
+_LEADING_DISCOURSE = frozenset("but and yet so however meanwhile also now then still instead or".split())
+_DETERMINERS = frozenset("the a an".split())
+# A reporting verb right after one of these is an adjective or a passive ("a reported attack",
+# "was told"), not a report.
+_CUE_BLOCKERS = frozenset(
+    """a an the of by for with to in on at from his her its their this that these those widely was were
+    is are be been being as not never""".split()
+)
+_AUXILIARIES = frozenset("is are was were has have had will would could can may might must shall should".split())
+_FUNCTION_WORDS = frozenset(
+    """of to in on at by for from with and or but as than that which who whom whose the a an this these
+    those it its their them they he she his her we our us is are was were be been being has have had do
+    does did will would could can may might must shall should not no so if then there here when where
+    while after before since until into over under about around between through during against among
+    without within amid across per says said remains means goes comes makes seems looks according more
+    less fewer most up out off""".split()
+)
+_TIME_UNITS = frozenset(
+    """second seconds minute minutes hour hours day days week weeks month months year years decade decades
+    century centuries night nights weekend weekends morning mornings evening evenings""".split()
+)
+_INVARIANT_COUNT_NOUNS = frozenset(
+    """people police personnel staff aircraft cattle sheep livestock km kg tonnes tons metres meters miles
+    hectares acres barrels""".split()
+)
+_MODIFIERS = frozenset(
+    """more other additional displaced internally new local armed foreign young innocent unarmed wounded
+    injured dead registered extra further former""".split()
+)
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "a": 1, "an": 1,
+}
+_SCALES = {
+    "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "dozen": 12.0,
+    "k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12,
+}
+_VAGUE = {
+    "dozens": 12.0, "scores": 20.0, "hundreds": 100.0, "thousands": 1e3, "millions": 1e6, "billions": 1e9,
+    "tens of thousands": 1e4, "hundreds of thousands": 1e5, "tens of millions": 1e7, "hundreds of millions": 1e8,
+}
+_FRACTIONS = {
+    "half": (50.0, "exact"), "a half": (50.0, "exact"), "a third": (100 / 3, "approximately"),
+    "one third": (100 / 3, "approximately"), "two thirds": (200 / 3, "approximately"),
+    "two-thirds": (200 / 3, "approximately"), "a quarter": (25.0, "exact"), "one quarter": (25.0, "exact"),
+    "three quarters": (75.0, "exact"), "three-quarters": (75.0, "exact"),
+}
+_CURRENCIES = {"US$": "USD", "$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY"}
+_CURRENCY_NOUNS = {"dollars": "USD", "euros": "EUR", "yen": "JPY"}
+_QUALIFIERS = {
+    "nearly": "approximately", "almost": "approximately", "about": "approximately",
+    "around": "approximately", "roughly": "approximately", "approximately": "approximately",
+    "some": "approximately", "an estimated": "approximately", "estimated": "approximately",
+    "close to": "approximately", "approx.": "approximately", "circa": "approximately",
+    "more than": "at least", "over": "at least", "at least": "at least", "upwards of": "at least",
+    "in excess of": "at least", "no fewer than": "at least", "no less than": "at least",
+    "just over": "at least", "well over": "at least", "above": "at least",
+    "up to": "at most", "fewer than": "at most", "less than": "at most", "under": "at most",
+    "at most": "at most", "as many as": "at most", "no more than": "at most", "just under": "at most",
+    "below": "at most", "a maximum of": "at most",
+    "between": "range", "from": "range",
+}
+# Verbs whose object is the counted group: "killed 2,000 people" counts people killed.
+_TRANSITIVE_PARTICIPLES = {
+    "killed": "killed", "killing": "killed", "kills": "killed", "kill": "killed",
+    "wounded": "wounded", "wounding": "wounded", "wounds": "wounded",
+    "injured": "injured", "injuring": "injured", "injures": "injured",
+    "displaced": "displaced", "displacing": "displaced", "displaces": "displaced",
+    "forced": "forced", "forcing": "forced", "forces": "forced", "force": "forced",
+    "evacuated": "evacuated", "evacuating": "evacuated", "arrested": "arrested", "arresting": "arrested",
+    "detained": "detained", "detaining": "detained", "rescued": "rescued", "rescuing": "rescued",
+    "uprooted": "uprooted", "uprooting": "uprooted", "affected": "affected", "affecting": "affected",
+    "hosts": "hosted", "hosting": "hosted", "hosted": "hosted", "sheltering": "sheltered",
+    "sheltered": "sheltered", "executed": "executed", "executing": "executed",
+}
+_IRREGULAR_PAST = frozenset(
+    """fled left died hurt held taken driven caught sent fallen lost kept slain struck hit trapped
+    remained remain remains stayed live lived living gone become returned fleeing remaining""".split()
+)
+_PREPOSITIONS = frozenset(
+    "by in from to into across at near inside on outside within towards toward through".split()
+)
+
+# ---------------------------------------------------------------------------------------------
+# Regular expressions, compiled once
+# ---------------------------------------------------------------------------------------------
+
+_PARAGRAPH = re.compile(r"[^\r\n]+")
+_QUOTE_MARK = re.compile(r"[“”„«»\"‘’']")
+_SINGLE_CLOSER = re.compile(r"(?<=\S)[’'](?![^\W_])")
+_SENTENCE_END = re.compile(r"[.?!]+[”’\"')\]]*(?=\s+[“‘\"'(\[]?[A-Z0-9\u00C0-\u00DE])")
+_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st gen col lt sgt capt gov sen rep jr sr no vs etc inc ltd co corp jan feb mar apr "
+    "jun jul aug sep sept oct nov dec approx fig".split()
+)
+
+_CAP_WORD = r"[A-Z\u00C0-\u00DE][^\W_]*(?:[’'][^\W\d_]{2,})?(?:-[^\W_]+)*"
+_NAME_WORD = rf"(?:(?:al|el|bin|ibn|abu|bint|lil|de|da|di|du|van|von|der)[-\s])?{_CAP_WORD}"
+_NAME = re.compile(rf"(?<![^\W_])(?<![-’']){_NAME_WORD}(?:[ ](?:(?:of|for)(?:[ ]the)?[ ])?{_NAME_WORD})*")
+_MODIFIER_TOKEN = re.compile(r"-(?:based|linked|backed|led|controlled|held|born|run|allied|aligned|affiliated|funded|owned)$")
+_NAME_PREFIX = re.compile(r"^(?:al|el|bin|ibn|lil)[-\s]", re.IGNORECASE)
+
+_SPEECH_VERBS = (
+    r"said|says|told|tells|added|adds|asked|asks|wrote|writes|explained|continued|insisted|warned|"
+    r"stressed|noted|replied|responded|recalled|declared|argued|claimed|admitted|acknowledged|confirmed|"
+    r"conceded|tweeted|posted|shouted|recounted|announced|stated|quoted\s+as\s+saying"
+)
+_AUX_WORDS = r"(?:(?:has|have|had|also|later|earlier|then|again|previously|reportedly|would|will|was)\s+)*"
+_AFTER_ATTRIBUTION = re.compile(
+    rf"\s*(?P<np>[^“”\"‘{_FILL}!?;:]{{1,160}}?)\s+{_AUX_WORDS}(?P<cue>{_SPEECH_VERBS})\b"
+)
+_AFTER_INVERTED = re.compile(
+    rf"\s*(?P<cue>said|says|added|asked|wrote|continued|explained|insisted)\s+(?P<np>[^,.;:“”\"{_FILL}]{{1,80}})"
+)
+_AFTER_ACCORDING = re.compile(rf"\s*,?\s*(?P<cue>according\s+to)\s+(?P<np>[^,.;:“”\"{_FILL}]{{1,100}})")
+_BEFORE_ATTRIBUTION = re.compile(
+    rf"\b(?P<cue>{_SPEECH_VERBS})\b(?P<ext>[^“”\"‘{_FILL}:,]{{0,60}}?)\s*(?P<punct>[:,])?\s*$"
+)
+_CUE = re.compile(
+    r"\b(?:(?P<according>[Aa]ccording\s+to)|(?P<described>described)|"
+    r"(?P<verb>said|says|told|tells|added|adds|stated|states|announced|announces|reported|reports|noted|"
+    r"notes|explained|explains|warned|warns|insisted|insists|argued|argues|claimed|claims|confirmed|"
+    r"confirms|denied|denies|acknowledged|acknowledges|admitted|admits|alleged|alleges|asserted|declared|"
+    r"stressed|wrote|writes|tweeted|estimated|estimates)|"
+    r"(?P<bare>say|note|report|claim|warn|insist|argue|estimate|believe|believes|believed)(?=\s+that\b))\b"
+)
+_COORDINATED_CUE = re.compile(
+    r"\s+and\s+(?:also\s+)?(?=(?:said|told|added|described|warned|noted|stressed|insisted|claimed|"
+    r"denied|confirmed|announced|argued|explained|stated)\b)"
+)
+_AUX_TAIL = re.compile(
+    r"(?:\s+(?:has|have|had|also|later|earlier|then|again|previously|reportedly|repeatedly|would|will|"
+    r"has\s+also|have\s+also|had\s+also))+\s*$"
+)
+_STATEMENT_EXTENSION = re.compile(
+    r"\s+(?:in|on|via|through)\s+(?:a|an|the|its|his|her|their)\s+(?:(?:written|joint|televised|brief|"
+    r"short|separate|online|video|recorded)\s+)?(?:statement|interview|tweet|post|video|speech|address|"
+    r"briefing|news\s+conference|press\s+conference|message|letter)\b|"
+    r"\s+on\s+(?:Twitter|Facebook|Telegram|X|Instagram|social\s+media|television|state\s+TV)\b"
+)
+_TIME_ADJUNCT = re.compile(
+    r"\s+(?:(?:late|early)\s+)?(?:on|last|this|earlier|later)\s+(?:Monday|Tuesday|Wednesday|Thursday|"
+    r"Friday|Saturday|Sunday|week|month|year|night|morning|evening|weekend)\b|"
+    r"\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
+    r"\s+(?:yesterday|today|tonight|earlier|later|previously|separately|afterwards|also)\b"
+)
+_AUDIENCE_WORD = re.compile(
+    r"\s+(?:reporters|journalists|me|us|him|her|them|lawmakers|parliament|supporters|residents|"
+    r"officials|the\s+(?:[\w’'-]+\s+){0,3}?(?:agency|channel|newspaper|broadcaster|television|radio|"
+    r"outlet|station|conference|briefing|crowd|audience|committee|meeting|gathering|press|BBC|AFP|AP)|"
+    r"an?\s+(?:[\w’'-]+\s+){0,2}?(?:conference|briefing|crowd|audience|meeting|gathering|rally))\b"
+)
+_THAT = re.compile(r"\s*(?:that\s+)?")
+_CONTENT_CUT = re.compile(r",\s+(?:without|adding|citing|according\s+to)\b")
+_ADDING = re.compile(r",\s+(?P<cue>adding)\s+(?:that\s+)?")
+_POSSESSIVE_SOURCE = re.compile(
+    r"(?:the\s+)?(?P<x>.+?)[’']s?\s+(?:(?:media|press|own)\s+)?(?:statement|statements|spokesman|"
+    r"spokeswoman|spokesperson|office|account|website|channel|report)$"
+)
+_SOURCE_OF = re.compile(
+    r"(?:(?:a|an|the)\s+)?(?:(?:new|latest|written|joint|separate)\s+)?(?:statement|statements|comments|"
+    r"remarks|report|reports|figures|data|estimates|tally|count|spokesman|spokeswoman|spokesperson|"
+    r"official|officials)(?:\s+(?:on|late\s+on|early\s+on)\s+\w+)?\s+(?:(?:released|issued|published|"
+    r"made|compiled|provided|given|posted)\s+)?(?:from|by|for|of)\s+(?P<x>.+)$",
+    re.IGNORECASE,
+)
+_RELATIVE_CUT = re.compile(r"\s+(?:that|which|who|whose|where)\s|\s*\(")
+_TRAILING_ORG_NOUN = re.compile(
+    r"\s*(?:\([^)]*\))?\s*(?:group|faction|movement|militia|organi[sz]ation|alliance|coalition|network)?\s*$"
+)
+_WORD = re.compile(r"[^\W_][\w’'-]*")
+
+# Figures
+_NUM_WORD = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|"
+    r"seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+)
+_SCALE_WORD = r"(?:hundred|thousand|million|billion|trillion)"
+_QUANTITY = re.compile(
+    rf"""(?<![\w.,:/'’-])(?:
+      (?P<cur>US\$|\$|£|€|¥)?\s?(?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)
+        (?:\s?(?P<dscale>{_SCALE_WORD}|bn|mn|tn|m|k)(?![\w-]))?
+        (?P<aunit>km|kg|mph)?
+    | (?P<cur2>US\$|\$|£|€|¥)?(?P<fraction>half\s+a|a\s+half|a\s+quarter(?:\s+of)?\s+a|three\s+quarters\s+of\s+a)
+        \s+(?P<fscale>{_SCALE_WORD})
+    | (?P<vague>(?:tens|hundreds)\s+of\s+(?:thousands|millions)|dozens|scores|hundreds|thousands|millions|billions)
+        (?=\s+of\b)
+    | (?P<several>several|a\s+few)\s+(?P<sscale>hundred|thousand|million|billion)
+    | (?P<words>(?:{_NUM_WORD}|a|an)(?:\s+(?:and\s+a\s+half\s+)?(?:{_SCALE_WORD}|dozen))+(?:\s+(?:and\s+)?{_NUM_WORD})?
+        |{_NUM_WORD})
+    )(?P<pct>\s?(?:%|per\s?cent|percent))?(?![\w])""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_FRACTION_OF = re.compile(
+    r"(?<![\w-])(?P<frac>half|a\s+half|a\s+third|one\s+third|two[- ]thirds|a\s+quarter|one\s+quarter|"
+    r"three[- ]quarters)\s+of\s+(?=whom|them|those|these|the|all|its|their)",
+    re.IGNORECASE,
+)
+_QUALIFIER_BEFORE = re.compile(
+    r"(?:^|(?<=[\s(]))(?P<q>nearly|almost|about|around|roughly|approximately|some|an\s+estimated|estimated|"
+    r"close\s+to|approx\.|circa|more\s+than|over|at\s+least|upwards\s+of|in\s+excess\s+of|no\s+fewer\s+than|"
+    r"no\s+less\s+than|just\s+over|well\s+over|above|up\s+to|fewer\s+than|less\s+than|under|at\s+most|"
+    r"as\s+many\s+as|no\s+more\s+than|just\s+under|below|a\s+maximum\s+of|between|from)\s+$",
+    re.IGNORECASE,
+)
+_RANGE_JOIN = re.compile(r"\s*(?:-|–|—|to|and)\s*", re.IGNORECASE)
+_MONTH_BEFORE = re.compile(
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|"
+    r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+$"
+)
+_MONTH_AFTER = re.compile(
+    r"(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)\b"
+)
+_TIME_AFTER = re.compile(r"\s?(?:am|pm|a\.m\.|p\.m\.|GMT|BST|UTC|CET|EST|hrs|h\b)", re.IGNORECASE)
+_HYPHEN_UNIT = re.compile(r"-(?:year|month|week|day|hour|minute|second|decade)s?\b|-(?:old)\b", re.IGNORECASE)
+_NAME_BEFORE_NUMBER = re.compile(r"(?<=[a-z.,;:] )[A-Z][\w-]*\s+$")
+_DETERMINER_BEFORE = re.compile(
+    r"(?:\b(?:the|its|their|these|those|his|her|our|your|my|all|both|first|last|next|past|every|each|other)"
+    r"\s+)$",
+    re.IGNORECASE,
+)
+_OF_PRONOUN = re.compile(r"\s+of\s+(?:them|whom|those|these)\b")
+_UNIT_WORD = re.compile(r"\s+(?P<w>[^\W\d_][\w’'-]*)")
+_HOME_TO = re.compile(
+    r"\s+(?:is|was|are|were|has\s+been|had\s+been|remains|remained)\s+(?:also\s+)?(?:home\s+to|hosting)\s+$"
+)
+_TRANSITIVE_BEFORE = re.compile(
+    r"\b(?P<verb>" + "|".join(sorted(_TRANSITIVE_PARTICIPLES, key=len, reverse=True)) + r")\s+"
+    r"(?:(?:an?\s+)?(?:total\s+of|further|additional|another|estimated)\s+)?$"
+)
+_INCLUDING_BEFORE = re.compile(r"\b(?:including|among\s+them|among\s+whom)\s+$")
+_RIGHT_VERB = re.compile(
+    r"\s+(?:(?:have|has|had|were|was|are|is|will|would)\s+)?(?:(?:been|be|being)\s+)?"
+    r"(?P<adv>(?:also|reportedly|now|already|internally|forcibly|still|so\s+far)\s+)?(?P<verb>[a-z]+)\b"
+)
+_FORCED_TO = re.compile(r"\s+to\s+(?P<verb>[a-z]+)(?:\s+(?P<obj>(?:their|his|her|its|the)\s+[a-z]+))?\b")
+
+# Stances
+_STANCE_VERB = re.compile(
+    r"(?<=[^\W_]) (?P<aux>(?:(?:has|have|had|also|strongly|repeatedly|again|publicly|swiftly|firmly|openly|"
+    r"sharply|roundly|previously|long)\s+)*)(?P<verb>condemned|condemns|denounced|denounces|criticised|"
+    r"criticized|criticises|criticizes|slammed|slams|deplored|deplores|decried|decries|rejected|rejects|"
+    r"opposes|opposed|welcomed|welcomes|praised|praises|hailed|hails|applauded|applauds|endorsed|endorses|"
+    r"supports|supported|backs|backed|(?:is|are|was|were)\s+opposed\s+to)\s+(?!by\b|to\b)"
+)
+_STANCE_AGAINST = frozenset(
+    "condemned condemns denounced denounces criticised criticized criticises criticizes slammed slams "
+    "deplored deplores decried decries rejected rejects opposes opposed".split()
+)
+_TARGET_STOP = re.compile(
+    r"[,.;:!?“”\"()\[\]—–]|\s(?:and|but|as|after|for|over|because|while|saying|calling|which|who|whom|"
+    r"whose|when|since|amid|despite|before|until|if)\b"
+)
+_PRONOUN_TARGETS = frozenset("it them this that him her these those us me you".split())
+
+
+# ---------------------------------------------------------------------------------------------
+# Working records
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Segment:
+    """A stretch of directly quoted words inside one paragraph."""
+
+    open: int  # offset of the opening mark
+    close: int  # offset of the closing mark, or the paragraph end for a quote that runs on
+    start: int  # first spoken character
+    end: int  # one past the last spoken character
+    closed: bool
+    paragraph: int
+    chain: int  # the parts of one quote running over paragraphs share a chain
+    used: bool = False
+
+
+@dataclass(slots=True)
+class _Mention:
+    """A capitalised name in the narrative, with titles and leading modifiers removed."""
+
+    start: int  # where the mention starts, title included ("Mr Assad")
+    end: int
+    text: str  # the name without its title ("Assad")
+    keys: tuple[str, ...]  # the name's words for matching, without al-/el- prefixes
+    title: bool
+    kind: str | None = None  # "person", "org" or "unknown", worked out when first needed
+
+
+@dataclass(slots=True)
+class _Speaker:
+    """Who a quote is attributed to: the canonical name, the mention in the text and its kind."""
+
+    name: str | None
+    start: int | None
+    end: int | None
+    kind: str  # "person", "org", "group" or "unknown"
+    named: bool = False
+
+
+@dataclass(slots=True)
+class _QuoteDraft:
+    start: int
+    end: int
+    speaker: _Speaker | None
+    cue: str | None
+    quote_type: str
+    paragraph: int
+    chain: int | None = None
+
+
+@dataclass(slots=True)
+class _FigureDraft:
+    start: int
+    end: int
+    value: float
+    unit: str | None
+    qualifier: str
+    subject: str | None
+    participle: str | None  # the verb that made the subject ("killed"), for "including N" figures
+    paragraph: int
+    attributed_to: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------------------------
+
+
+class RulesEngine:
+    """Deterministic, offline proposals of quotes, figures and stances; see the module docstring."""
+
+    name = "rules"
+    model = None
+    prompt = PROMPT
+
+    def propose(self, text: str) -> list[Annotation]:
+        """Every quote, figure and stance the rules find in `text`, sorted by (start, end, kind)."""
+        if not text or not text.strip():
+            return []
+        return _Analysis(text).annotations()
+
+
+class _Analysis:
+    """One pass over one document; holds the views and indexes the rules share."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.paragraphs = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text) if m.group().strip()]
+        self.paragraph_starts = [start for start, _ in self.paragraphs]
+        self.segments = self._scan_quotes()
+        self.segment_opens = [seg.open for seg in self.segments]
+        self.narrative = self._mask()
+        self.mentions = self._find_mentions()
+        self.mention_starts = [m.start for m in self.mentions]
+        self.mention_by_end = {m.end: m for m in self.mentions}
+        self.mentions_by_key: dict[str, list[int]] = {}
+        for index, mention in enumerate(self.mentions):
+            if len(mention.keys) >= 2:
+                for key in mention.keys:
+                    self.mentions_by_key.setdefault(key, []).append(index)
+        self.speaker_log: list[tuple[int, _Speaker]] = []
+        self.quotes: list[_QuoteDraft] = []
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def annotations(self) -> list[Annotation]:
+        """Run every rule and build the validated annotation models."""
+        self._find_quotes()
+        figures = self._find_figures()
+        stances = self._find_stances()
+        text = self.text
+        seen: set[tuple[str, int, int]] = set()
+        out: list[Annotation] = []
+        for draft in self.quotes:
+            key = ("quote", draft.start, draft.end)
+            if key in seen or draft.end <= draft.start:
+                continue
+            seen.add(key)
+            speaker = draft.speaker
+            has_mention = speaker is not None and speaker.start is not None and speaker.end is not None
+            out.append(
+                Quote(
+                    start=draft.start,
+                    end=draft.end,
+                    text=text[draft.start : draft.end],
+                    speaker=speaker.name if speaker else None,
+                    speaker_start=speaker.start if has_mention else None,
+                    speaker_end=speaker.end if has_mention else None,
+                    cue=draft.cue,
+                    quote_type=draft.quote_type,
+                    origin=_origin(),
+                )
+            )
+        for figure in figures:
+            key = ("figure", figure.start, figure.end)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                Figure(
+                    start=figure.start,
+                    end=figure.end,
+                    text=text[figure.start : figure.end],
+                    value=figure.value,
+                    unit=figure.unit,
+                    qualifier=figure.qualifier,
+                    subject=figure.subject,
+                    attributed_to=figure.attributed_to,
+                    origin=_origin(),
+                )
+            )
+        for stance in stances:
+            key = ("stance", stance.start, stance.end)
+            if key not in seen:
+                seen.add(key)
+                out.append(stance)
+        out.sort(key=lambda a: (a.start, a.end, a.kind))
+        return out
+
+    # -- quote marks ----------------------------------------------------------------------------
+
+    def _scan_quotes(self) -> list[_Segment]:
+        """Pair the quote marks of each paragraph into segments of quoted words."""
+        text = self.text
+        segments: list[_Segment] = []
+        chain = 0
+        carried: int | None = None  # chain of a quote left open at the end of the previous paragraph
+        for index, (p_start, p_end) in enumerate(self.paragraphs):
+            continuing, carried = carried, None
+            first_content = p_start + (len(text[p_start:p_end]) - len(text[p_start:p_end].lstrip()))
+            state: str | None = None
+            open_at = -1
+            opened: list[tuple[int, int, bool]] = []  # (open, close, closed)
+            for match in _QUOTE_MARK.finditer(text, p_start, p_end):
+                pos = match.start()
+                mark = text[pos]
+                before = text[pos - 1] if pos > p_start else " "
+                after = text[pos + 1] if pos + 1 < p_end else " "
+                if state is None:
+                    if mark in "“„«" or (mark == '"' and _can_open(before, after)):
+                        state, open_at = "double", pos
+                    elif mark in "‘'" and _can_open(before, after) and _SINGLE_CLOSER.search(text, pos + 2, p_end):
+                        state, open_at = "single", pos
+                elif state == "double":
+                    if mark in "”»" or (mark == '"' and _can_close(before, after)):
+                        opened.append((open_at, pos, True))
+                        state = None
+                    elif mark in "“„«":
+                        # A new quote opened before the last one closed: end the broken one here.
+                        opened.append((open_at, pos, False))
+                        open_at = pos
+                elif mark in "’'" and _can_close(before, after) and not _possessive_plural(text, pos, p_end):
+                    opened.append((open_at, pos, True))
+                    state = None
+            if state == "double":
+                opened.append((open_at, p_end, False))
+            for k, (open_pos, close_pos, closed) in enumerate(opened):
+                start, end = _trim_quoted(text, open_pos + 1, close_pos)
+                if k == 0 and continuing is not None and open_pos == first_content:
+                    seg_chain = continuing
+                else:
+                    chain += 1
+                    seg_chain = chain
+                if not closed and close_pos == p_end:
+                    carried = seg_chain
+                if end > start:
+                    segments.append(_Segment(open_pos, close_pos, start, end, closed, index, seg_chain))
+            if carried is not None:
+                # The open quote carries on only if the next paragraph re-opens it.
+                nxt = index + 1
+                if nxt < len(self.paragraphs):
+                    n_start, n_end = self.paragraphs[nxt]
+                    first = text[n_start:n_end].lstrip()[:1]
+                    if first not in ("“", '"', "„", "«"):
+                        carried = None
+        return segments
+
+    def _mask(self) -> str:
+        """The document with quoted words blanked out: what the narrator says, at the same offsets."""
+        text = self.text
+        pieces: list[str] = []
+        last = 0
+        for seg in self.segments:
+            begin = seg.open + 1
+            stop = seg.close
+            # Keep the quote's own closing punctuation: it tells whether attribution follows.
+            keep = stop
+            while keep > begin and text[keep - 1] in ",.?!":
+                keep -= 1
+            if begin < last:
+                continue
+            pieces.append(text[last:begin])
+            pieces.append(_FILL * (keep - begin))
+            pieces.append(text[keep:stop])
+            last = stop
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    # -- names ----------------------------------------------------------------------------------
+
+    def _find_mentions(self) -> list[_Mention]:
+        """Capitalised names in the narrative, cleaned of titles, stop words and modifiers."""
+        narrative = self.narrative
+        mentions: list[_Mention] = []
+        for match in _NAME.finditer(narrative):
+            mention = _clean_mention(narrative, match.start(), match.end())
+            if mention is not None:
+                mentions.append(mention)
+        return mentions
+
+    def _mentions_in(self, start: int, end: int) -> list[_Mention]:
+        """The mentions lying wholly inside [start, end)."""
+        lo = bisect_left(self.mention_starts, start)
+        found = []
+        for index in range(lo, len(self.mentions)):
+            mention = self.mentions[index]
+            if mention.start >= end:
+                break
+            if mention.end <= end:
+                found.append(mention)
+        return found
+
+    def _mention_kind(self, mention: _Mention, depth: int = 0) -> str:
+        """person, org or unknown, from the title, the words around it and the name itself."""
+        if mention.kind is not None:
+            return mention.kind
+        kind = "unknown"
+        narrative = self.narrative
+        if mention.title:
+            kind = "person"
+        elif any(key in _ORG_KEYWORDS for key in mention.keys) or (
+            len(mention.text) >= 2 and mention.text.isupper() and len(mention.keys) == 1
+        ):
+            kind = "org"
+        else:
+            before = narrative[max(0, mention.start - 30) : mention.start].split()
+            if before and before[-1].lower() in _ROLE_WORDS:
+                kind = "person"
+            else:
+                kind = _appositive_kind(narrative, mention.end)
+                if kind == "unknown" and len(mention.keys) == 1 and depth == 0:
+                    full = self._full_name(mention)
+                    if full is not None:
+                        kind = self._mention_kind(full, depth + 1)
+        mention.kind = kind
+        return kind
+
+    def _full_name(self, mention: _Mention) -> _Mention | None:
+        """The longer name a one-word mention stands for: nearest earlier, else later in its paragraph."""
+        if len(mention.keys) != 1:
+            return None
+        indexes = self.mentions_by_key.get(mention.keys[0])
+        if not indexes:
+            return None
+        position = bisect_left(indexes, self._index_of(mention))
+        if position > 0:
+            return self.mentions[indexes[position - 1]]
+        paragraph_end = self._paragraph_end(mention.start)
+        for index in indexes[position:]:
+            candidate = self.mentions[index]
+            if candidate.start > mention.start and candidate.start < paragraph_end:
+                return candidate
+        return None
+
+    def _index_of(self, mention: _Mention) -> int:
+        return bisect_left(self.mention_starts, mention.start)
+
+    def _paragraph_end(self, offset: int) -> int:
+        index = bisect_right(self.paragraph_starts, offset) - 1
+        return self.paragraphs[index][1] if index >= 0 else len(self.text)
+
+    def _canonical(self, mention: _Mention) -> str:
+        """The full name a mention refers to: "Mr Assad" → "Bashar Assad"."""
+        full = self._full_name(mention)
+        return full.text if full is not None else mention.text
+
+    # -- speakers -------------------------------------------------------------------------------
+
+    def _speaker_from_region(self, start: int, end: int, subject_first: bool) -> _Speaker | None:
+        """The speaker named by the phrase in [start, end): a subject with optional appositives.
+
+        With `subject_first` the first comma-separated piece is the subject and the rest are
+        appositives ("Suleiman Abdulqader, a local activist, told"); otherwise the region is a single
+        noun phrase that may still carry appositives after it.
+        """
+        pieces = self._pieces(start, end)
+        if not pieces:
+            return None
+        while len(pieces) > 1 and _first_word(self.narrative, pieces[0]).lower() in _ADVERBIAL_OPENERS:
+            pieces.pop(0)
+        if not subject_first:
+            pieces = pieces[-1:]
+        head, appositives = pieces[0], pieces[1:]
+        speaker = self._speaker_from_phrase(head[0], head[1], appositives)
+        if (speaker is None or not speaker.named) and appositives:
+            for piece in appositives:
+                named = self._leading_name(piece)
+                if named is not None:
+                    return self._named_speaker(named, appositives)
+        return speaker
+
+    def _speaker_from_phrase(
+        self, start: int, end: int, appositives: list[tuple[int, int]] = ()
+    ) -> _Speaker | None:
+        """The speaker named by one noun phrase."""
+        narrative = self.narrative
+        start, end = _strip_span(narrative, start, end, " \t,;:")
+        # Drop "But", "And" and the like in front of the subject.
+        while True:
+            word = _WORD.match(narrative, start, end)
+            if word is None or word.group().lower() not in _LEADING_DISCOURSE or word.end() >= end:
+                break
+            start, end = _strip_span(narrative, word.end(), end, " \t,")
+        if end <= start:
+            return None
+        phrase = narrative[start:end]
+        lowered = phrase.lower()
+        if lowered in _PRONOUNS:
+            return self._resolve_pronoun(start, end, _PRONOUNS[lowered])
+        if _FILL in phrase or any(mark in phrase for mark in "“”\""):
+            return None
+        possessive = _POSSESSIVE_SOURCE.fullmatch(phrase)
+        if possessive is not None:
+            return self._speaker_from_phrase(start + possessive.start("x"), start + possessive.end("x"), appositives)
+        source = _SOURCE_OF.match(phrase)
+        if source is not None:
+            inner = self._speaker_from_phrase(start + source.start("x"), start + source.end("x"), appositives)
+            if inner is not None:
+                return inner
+        cut = _RELATIVE_CUT.search(phrase)
+        head_end = start + cut.start() if cut else end
+        if head_end <= start:
+            return None
+        mentions = self._mentions_in(start, head_end)
+        if mentions:
+            last = mentions[-1]
+            tail = narrative[last.end : head_end]
+            if _TRAILING_ORG_NOUN.fullmatch(tail):
+                words_before = narrative[start : last.start].split()
+                previous = words_before[-1] if words_before else ""
+                if (
+                    not previous
+                    or not previous[0].islower()
+                    or previous.lower() in _ROLE_WORDS
+                    or previous.lower() in _DETERMINERS
+                ):
+                    if len(words_before) <= 4:
+                        return self._named_speaker(last, appositives)
+        return self._generic_speaker(start, head_end, end)
+
+    def _generic_speaker(self, start: int, head_end: int, end: int) -> _Speaker | None:
+        """A source without a name ("opposition activists", "Syrian state TV", "the group")."""
+        narrative = self.narrative
+        words = narrative[start:head_end].split()
+        if not words or len(words) > 8:
+            return None
+        if any(w.lower() in _AUXILIARIES for w in words) or any(_FILL in w for w in words):
+            return None
+        if words[-1].lower() in _FUNCTION_WORDS or not words[-1][:1].isalpha():
+            return None
+        lowered = [w.lower() for w in words]
+        if lowered[0] == "the" and len(words) == 2 and lowered[1] in _DEFINITE_ORG_NOUNS:
+            # "the group (that tracks Syria’s war)": the nearest organisation named before.
+            resolved = self._resolve_pronoun(start, end, "org")
+            return _Speaker(resolved.name, start, end, "org", named=resolved.name is not None)
+        first = start
+        if lowered[0] in _DETERMINERS and len(words) > 1:
+            first = start + narrative[start:head_end].index(words[1], len(words[0]))
+        name = narrative[first:head_end].strip()
+        head = words[-1].lower()
+        if head in _ROLE_WORDS:
+            kind = "person"
+        elif head in _ORG_NOUNS and not head.endswith("s"):
+            kind = "org"
+        elif head.endswith("s") and not head.endswith("ss"):
+            kind = "group"
+        else:
+            kind = "unknown"
+        return _Speaker(name, first, first + len(name), kind)
+
+    def _leading_name(self, piece: tuple[int, int]) -> _Mention | None:
+        """The name an appositive starts with ("Hay’et Tahrir al-Sham (HTS) group")."""
+        start, end = _strip_span(self.narrative, piece[0], piece[1], " \t")
+        word = _WORD.match(self.narrative, start, end)
+        if word is not None and word.group().lower() == "the":
+            start = word.end() + 1
+        for mention in self._mentions_in(start, end):
+            if mention.start <= start + 1 and len(mention.keys) >= 2:
+                return mention
+            break
+        return None
+
+    def _named_speaker(self, mention: _Mention, appositives: list[tuple[int, int]]) -> _Speaker:
+        kind = self._mention_kind(mention)
+        if kind == "unknown":
+            for piece in appositives:
+                kind = _phrase_kind(self.narrative[piece[0] : piece[1]])
+                if kind != "unknown":
+                    break
+        return _Speaker(self._canonical(mention), mention.start, mention.end, kind, named=True)
+
+    def _resolve_pronoun(self, start: int, end: int, wanted: str) -> _Speaker:
+        """The nearest earlier speaker or name of the wanted kind; the mention stays the pronoun."""
+        accept = {"person": ("person",), "org": ("org",), "group": ("org", "group")}[wanted]
+        log_index = len(self.speaker_log) - 1
+        while log_index >= 0 and self.speaker_log[log_index][0] >= start:
+            log_index -= 1
+        mention_index = bisect_left(self.mention_starts, start) - 1
+        steps = 0
+        while (log_index >= 0 or mention_index >= 0) and steps < 400:
+            steps += 1
+            log_pos = self.speaker_log[log_index][0] if log_index >= 0 else -1
+            mention_pos = self.mentions[mention_index].start if mention_index >= 0 else -1
+            if log_pos >= mention_pos:
+                speaker = self.speaker_log[log_index][1]
+                log_index -= 1
+                if speaker.kind in accept and speaker.name:
+                    return _Speaker(speaker.name, start, end, speaker.kind, named=True)
+            else:
+                mention = self.mentions[mention_index]
+                mention_index -= 1
+                if self._mention_kind(mention) in accept:
+                    return _Speaker(self._canonical(mention), start, end, self._mention_kind(mention), named=True)
+        return _Speaker(None, start, end, wanted)
+
+    def _pieces(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Comma-separated pieces of [start, end), not splitting inside brackets or quotes."""
+        narrative = self.narrative
+        pieces: list[tuple[int, int]] = []
+        depth = 0
+        piece_start = start
+        for index in range(start, end):
+            char = narrative[index]
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth = max(0, depth - 1)
+            elif char == "," and depth == 0 and (index + 1 >= end or narrative[index + 1] not in "”’\""):
+                pieces.append((piece_start, index))
+                piece_start = index + 1
+        pieces.append((piece_start, end))
+        cleaned = []
+        for piece in pieces:
+            s, e = _strip_span(narrative, piece[0], piece[1], " \t")
+            if e > s:
+                cleaned.append((s, e))
+        return cleaned
+
+    # -- quotes ---------------------------------------------------------------------------------
+
+    def _find_quotes(self) -> None:
+        """Direct, indirect and mixed quotes, sentence by sentence in document order."""
+        segments = self.segments
+        seg_index = 0
+        chains: dict[int, list[_Segment]] = {}
+        for seg in segments:
+            chains.setdefault(seg.chain, []).append(seg)
+        deferred: list[_Segment] = []
+        for p_index, (p_start, p_end) in enumerate(self.paragraphs):
+            for s_start, s_end in self._sentences(p_start, p_end):
+                sentence_segments = []
+                while seg_index < len(segments) and segments[seg_index].open < s_end:
+                    if segments[seg_index].open >= s_start:
+                        sentence_segments.append(segments[seg_index])
+                    seg_index += 1
+                attributed = self._direct_quotes(s_start, s_end, sentence_segments, p_index)
+                if not attributed:
+                    self._indirect_quotes(s_start, s_end, p_index)
+                for seg in sentence_segments:
+                    if seg.used:
+                        continue
+                    if len(chains[seg.chain]) > 1:
+                        deferred.append(seg)
+                    else:
+                        self._unattributed(seg, p_index)
+        for seg in deferred:
+            chain = chains[seg.chain]
+            source = next(
+                (q for q in self.quotes if q.chain == seg.chain and q.speaker is not None), None
+            )
+            if source is not None:
+                self._add_quote(seg.start, seg.end, source.speaker, source.cue, "direct", seg.paragraph, seg.chain, log=False)
+            elif seg is chain[0] or all(not s.used for s in chain):
+                self._unattributed(seg, seg.paragraph)
+
+    def _sentences(self, p_start: int, p_end: int) -> list[tuple[int, int]]:
+        """Sentence spans of one paragraph, split in the narrative so quotes never split."""
+        narrative = self.narrative
+        sentences = []
+        start = p_start
+        for match in _SENTENCE_END.finditer(narrative, p_start, p_end):
+            if narrative[match.start()] == ".":
+                word = _LAST_WORD.search(narrative, max(p_start, match.start() - 12), match.start())
+                if word is not None:
+                    token = word.group(1)
+                    if token.lower() in _ABBREVIATIONS or "." in token or (len(token) == 1 and token.isupper()):
+                        continue
+            sentences.append((start, match.end()))
+            start = match.end()
+            while start < p_end and narrative[start].isspace():
+                start += 1
+        if start < p_end:
+            sentences.append((start, p_end))
+        return sentences
+
+    def _direct_quotes(self, s_start: int, s_end: int, segs: list[_Segment], p_index: int) -> bool:
+        """Attribute the quotes of one sentence from the words right after or before them."""
+        text = self.text
+        narrative = self.narrative
+        attributed = False
+        last_attribution_end = None
+        for k, seg in enumerate(segs):
+            region_end = segs[k + 1].open if k + 1 < len(segs) else s_end
+            attribution = None
+            soft_end = False
+            if seg.closed:
+                last_char = text[seg.close - 1] if seg.close > seg.open + 1 else ""
+                soft_end = last_char in ",?!—–-"
+                next_text = narrative[seg.close + 1 : region_end].lstrip()
+                if soft_end or (next_text[:1].islower()):
+                    attribution = self._attribution_after(seg.close + 1, region_end)
+            if attribution is None:
+                boundary = segs[k - 1].close + 1 if k else s_start
+                attribution = self._attribution_before(boundary, seg.open, seg)
+            if attribution is None:
+                continue
+            speaker, cue, attribution_end = attribution
+            seg.used = True
+            attributed = True
+            self._add_quote(seg.start, seg.end, speaker, cue, "direct", p_index, seg.chain)
+            last_attribution_end = max(last_attribution_end or 0, attribution_end)
+        if attributed and last_attribution_end is not None:
+            self._adding(last_attribution_end, self._body_end(s_start, s_end), self.quotes[-1].speaker, p_index)
+        return attributed
+
+    def _attribution_after(self, start: int, end: int) -> tuple[_Speaker, str, int] | None:
+        """`“…,” X said` / `“…,” said X` / `“…,” according to X` right after a quote."""
+        narrative = self.narrative
+        inverted = _AFTER_INVERTED.match(narrative, start, end)
+        if inverted is not None:
+            np_start, np_end = inverted.span("np")
+            speaker = self._speaker_from_phrase(np_start, np_end)
+            if speaker is not None and speaker.named:
+                return speaker, _normalise_cue(inverted.group("cue")), inverted.end()
+        according = _AFTER_ACCORDING.match(narrative, start, end)
+        if according is not None:
+            speaker = self._speaker_from_phrase(*according.span("np"))
+            if speaker is not None:
+                return speaker, "according to", according.end()
+        match = _AFTER_ATTRIBUTION.match(narrative, start, end)
+        if match is None:
+            return None
+        np_start, np_end = match.span("np")
+        if narrative[np_start:np_end].count(",") > 3:
+            return None
+        speaker = self._speaker_from_region(np_start, np_end, subject_first=True)
+        if speaker is None:
+            return None
+        cue = _normalise_cue(match.group("cue"))
+        cue_end = match.end()
+        extension = _STATEMENT_EXTENSION.match(narrative, cue_end, end)
+        if extension is not None and cue == "said":
+            cue = f"{cue} {' '.join(extension.group().split())}"
+            cue_end = extension.end()
+        return speaker, cue, cue_end
+
+    def _attribution_before(self, boundary: int, open_at: int, seg: _Segment) -> tuple[_Speaker, str, int] | None:
+        """`X said: “…”` / `X told Y, “…”` right before a quote."""
+        narrative = self.narrative
+        match = _BEFORE_ATTRIBUTION.search(narrative, boundary, open_at)
+        if match is None:
+            return None
+        ext = match.group("ext")
+        if re.search(r"\bthat\b", ext):
+            return None
+        spoken = self.text[seg.start : seg.start + 1]
+        if match.group("punct") is None and (ext.strip() or not spoken.isupper()):
+            return None
+        subject_end = match.start()
+        aux = _AUX_TAIL.search(narrative, boundary, subject_end)
+        if aux is not None:
+            subject_end = aux.start()
+        if subject_end <= boundary:
+            return None
+        speaker = self._speaker_from_region(boundary, subject_end, subject_first=False)
+        if speaker is None:
+            return None
+        cue = _normalise_cue(match.group("cue"))
+        extension = _STATEMENT_EXTENSION.match(narrative, match.end("cue"), open_at)
+        if extension is not None and cue == "said":
+            cue = f"{cue} {' '.join(extension.group().split())}"
+        return speaker, cue, open_at
+
+    def _unattributed(self, seg: _Segment, p_index: int) -> None:
+        """A quote with no attribution of its own: continue the previous speaker, or stand alone."""
+        previous = self.quotes[-1] if self.quotes else None
+        if previous is not None and previous.speaker is not None and previous.speaker.name is not None:
+            same_paragraph = previous.paragraph == p_index
+            previous_paragraph = (
+                previous.paragraph == p_index - 1 and previous.quote_type == "direct" and self._pure_quote(p_index)
+            )
+            if same_paragraph or previous_paragraph:
+                self._add_quote(seg.start, seg.end, previous.speaker, previous.cue, "direct", p_index, seg.chain, log=False)
+                seg.used = True
+                return
+        if len(self.text[seg.start : seg.end].split()) >= 4:
+            self._add_quote(seg.start, seg.end, None, None, "direct", p_index, seg.chain)
+            seg.used = True
+
+    def _pure_quote(self, p_index: int) -> bool:
+        """Whether a paragraph holds nothing but quoted words."""
+        p_start, p_end = self.paragraphs[p_index]
+        rest = self.narrative[p_start:p_end]
+        return not any(char.isalnum() for char in rest)
+
+    def _add_quote(
+        self,
+        start: int,
+        end: int,
+        speaker: _Speaker | None,
+        cue: str | None,
+        quote_type: str,
+        p_index: int,
+        chain: int | None = None,
+        log: bool = True,
+    ) -> None:
+        start, end = _strip_span(self.text, start, end, " \t")
+        if end <= start:
+            return
+        self.quotes.append(_QuoteDraft(start, end, speaker, cue, quote_type, p_index, chain))
+        if log and speaker is not None and speaker.name is not None:
+            position = speaker.start if speaker.start is not None else start
+            self.speaker_log.append((position, speaker))
+
+    def _body_end(self, s_start: int, s_end: int) -> int:
+        """The sentence end without its closing full stop and trailing spaces."""
+        narrative = self.narrative
+        end = s_end
+        while end > s_start and narrative[end - 1].isspace():
+            end -= 1
+        while end > s_start and narrative[end - 1] in ".!?;:":
+            end -= 1
+        return end
+
+    def _indirect_quotes(self, s_start: int, s_end: int, p_index: int) -> None:
+        """The first reporting clause of a sentence, and the clauses coordinated with it."""
+        narrative = self.narrative
+        body_end = self._body_end(s_start, s_end)
+        for cue in _CUE.finditer(narrative, s_start, body_end):
+            if self._report(s_start, body_end, cue, p_index):
+                return
+
+    def _report(self, s_start: int, body_end: int, cue: re.Match[str], p_index: int) -> bool:
+        """Build the indirect (or mixed) quote around one cue; False when the cue does not hold."""
+        narrative = self.narrative
+        cue_start, cue_end = cue.span()
+        if cue.group("according"):
+            return self._according_to(s_start, body_end, cue, p_index)
+        previous = narrative[max(s_start, cue_start - 20) : cue_start].split()
+        if previous and previous[-1].lower() in _CUE_BLOCKERS:
+            return False
+        if previous and previous[-1].lower() in ("and", "or", "but") and cue_start - s_start < 200:
+            # "X attacked Y and said Z": the subject is out of reach of these rules.
+            return False
+        subject_end = cue_start
+        aux = _AUX_TAIL.search(narrative, s_start, cue_start)
+        if aux is not None:
+            subject_end = aux.start()
+        cue_text = _normalise_cue(cue.group())
+        position = cue_end
+        for _ in range(3):
+            extension = _STATEMENT_EXTENSION.match(narrative, position, body_end)
+            if extension is not None:
+                if cue_text == "said":
+                    cue_text = f"said {' '.join(extension.group().split())}"
+                position = extension.end()
+                continue
+            adjunct = _TIME_ADJUNCT.match(narrative, position, body_end)
+            if adjunct is not None:
+                position = adjunct.end()
+                continue
+            break
+        if cue.group("described"):
+            as_match = re.compile(r"\s+as\s").search(narrative, position, body_end)
+            if as_match is None:
+                return False
+            cue_text = "described ... as"
+        elif cue.group() in ("told", "tells"):
+            position = self._audience_end(position, body_end)
+        rest = narrative[position:body_end]
+        stripped = rest.lstrip()
+        left_text = narrative[s_start:subject_end].rstrip()
+        if not stripped or stripped.startswith(","):
+            return self._report_after_content(s_start, subject_end, cue_text, position, body_end, p_index)
+        if left_text.endswith(",") and not cue.group("described"):
+            inverted_end = _next_comma(narrative, position, body_end)
+            speaker = self._speaker_from_phrase(position, inverted_end)
+            if speaker is not None and speaker.named and len(narrative[position:inverted_end].split()) <= 6:
+                content = _strip_span(narrative, s_start, len(left_text) + s_start - 1, " \t,")
+                return self._emit_report(content, speaker, cue_text, p_index)
+        if stripped.startswith(":"):
+            position = position + rest.index(":") + 1
+        speaker = self._speaker_from_region(s_start, subject_end, subject_first=left_text.endswith(","))
+        if speaker is None:
+            return False
+        head_words = narrative[s_start:subject_end].split(",")[0].split()
+        if len(head_words) > 14:
+            return False
+        that = _THAT.match(narrative, position, body_end)
+        content_start = that.end() if that is not None else position
+        return self._content_after(content_start, body_end, speaker, cue_text, p_index)
+
+    def _content_after(self, content_start: int, body_end: int, speaker: _Speaker, cue_text: str, p_index: int) -> bool:
+        """`X said (that) CONTENT`: the content runs to the sentence end or the next reporting verb."""
+        narrative = self.narrative
+        content_end = body_end
+        coordinated = _COORDINATED_CUE.search(narrative, content_start, body_end)
+        if coordinated is not None:
+            content_end = coordinated.start()
+        cut = _CONTENT_CUT.search(narrative, content_start, content_end)
+        if cut is not None:
+            content_end = cut.start()
+        if not self._emit_report((content_start, content_end), speaker, cue_text, p_index):
+            return False
+        if coordinated is not None:
+            second = _CUE.match(narrative, coordinated.end(), body_end)
+            if second is not None:
+                self._second_report(second, body_end, speaker, p_index)
+        return True
+
+    def _second_report(self, cue: re.Match[str], body_end: int, speaker: _Speaker, p_index: int) -> None:
+        """A reporting verb sharing the subject of the one before (`… and said that …`)."""
+        narrative = self.narrative
+        cue_text = _normalise_cue(cue.group())
+        position = cue.end()
+        extension = _STATEMENT_EXTENSION.match(narrative, position, body_end)
+        if extension is not None:
+            position = extension.end()
+        adjunct = _TIME_ADJUNCT.match(narrative, position, body_end)
+        if adjunct is not None:
+            position = adjunct.end()
+        if cue.group("described"):
+            if re.compile(r"\s+as\s").search(narrative, position, body_end) is None:
+                return
+            cue_text = "described ... as"
+        elif cue.group() in ("told", "tells"):
+            position = self._audience_end(position, body_end)
+        that = _THAT.match(narrative, position, body_end)
+        self._content_after(that.end() if that else position, body_end, speaker, cue_text, p_index)
+
+    def _report_after_content(
+        self, s_start: int, subject_end: int, cue_text: str, after_cue: int, body_end: int, p_index: int
+    ) -> bool:
+        """`CONTENT, X said.`: the speaker is the last piece before the cue, the content the rest."""
+        narrative = self.narrative
+        pieces = self._pieces(s_start, subject_end)
+        if len(pieces) < 2:
+            return False
+        if narrative[s_start:subject_end].rstrip().endswith(","):
+            # "CONTENT, NAME, APPOSITIVE, said": step back over the appositives.
+            j = len(pieces) - 1
+            while j > 1 and _looks_appositive(narrative, pieces[j]):
+                j -= 1
+            speaker_pieces = pieces[j:]
+        else:
+            speaker_pieces = pieces[-1:]
+        first = speaker_pieces[0]
+        if len(narrative[first[0] : first[1]].split()) > 8:
+            return False
+        speaker = self._speaker_from_phrase(first[0], first[1], speaker_pieces[1:])
+        if speaker is None:
+            return False
+        content = (s_start, _strip_span(narrative, s_start, first[0], " \t,")[1])
+        if not self._emit_report(content, speaker, cue_text, p_index):
+            return False
+        self._adding(after_cue, body_end, speaker, p_index)
+        return True
+
+    def _according_to(self, s_start: int, body_end: int, cue: re.Match[str], p_index: int) -> bool:
+        """`According to X, CONTENT` and `CONTENT, according to X[, …]`."""
+        narrative = self.narrative
+        np_start = cue.end()
+        np_end = _next_comma(narrative, np_start, body_end)
+        speaker = self._speaker_from_phrase(np_start, np_end)
+        if speaker is None:
+            return False
+        left = narrative[s_start : cue.start()].strip(" \t,")
+        if not left or left.lower() in _LEADING_DISCOURSE:
+            content = (np_end + 1, body_end)
+        else:
+            content = (s_start, _strip_span(narrative, s_start, cue.start(), " \t,")[1])
+        return self._emit_report(content, speaker, "according to", p_index)
+
+    def _adding(self, start: int, body_end: int, speaker: _Speaker | None, p_index: int) -> None:
+        """`…, X said, adding that CONTENT`."""
+        if speaker is None:
+            return
+        adding = _ADDING.match(self.narrative, start, body_end)
+        if adding is not None:
+            self._emit_report((adding.end(), body_end), speaker, "adding", p_index)
+
+    def _emit_report(self, content: tuple[int, int], speaker: _Speaker, cue_text: str, p_index: int) -> bool:
+        """Record an indirect or mixed quote whose content is `content`; False if it is too thin."""
+        narrative = self.narrative
+        start, end = _strip_span(narrative, content[0], content[1], " \t,;:")
+        if end <= start or len(self.text[start:end].split()) < 3 and _FILL not in narrative[start:end]:
+            return False
+        inner = [seg for seg in self._segments_in(start, end) if not seg.used]
+        if inner and len(inner) == 1 and inner[0].open == start and inner[0].close + 1 >= end:
+            # The whole content is a quotation: a direct quote after all.
+            inner[0].used = True
+            self._add_quote(inner[0].start, inner[0].end, speaker, cue_text, "direct", p_index, inner[0].chain)
+            return True
+        for seg in inner:
+            seg.used = True
+        self._add_quote(start, end, speaker, cue_text, "mixed" if inner else "indirect", p_index)
+        return True
+
+    def _segments_in(self, start: int, end: int) -> list[_Segment]:
+        """The quote segments opening inside [start, end)."""
+        lo = bisect_left(self.segment_opens, start)
+        found = []
+        for seg in self.segments[lo:]:
+            if seg.open >= end:
+                break
+            found.append(seg)
+        return found
+
+    def _audience_end(self, position: int, body_end: int) -> int:
+        """Skip who was told: `told Al Jazeera`, `told reporters`, `told the state news agency`."""
+        narrative = self.narrative
+        start = position
+        while start < body_end and narrative[start].isspace():
+            start += 1
+        word = _WORD.match(narrative, start, body_end)
+        probe = word.end() + 1 if word is not None and word.group() == "the" else start
+        index = bisect_left(self.mention_starts, start)
+        if index < len(self.mentions) and self.mentions[index].start <= probe and self.mentions[index].end <= body_end:
+            return self.mentions[index].end
+        audience = _AUDIENCE_WORD.match(narrative, position, body_end)
+        if audience is not None:
+            return audience.end()
+        return position
+
+    # -- figures --------------------------------------------------------------------------------
+
+    def _find_figures(self) -> list[_FigureDraft]:
+        """Numbers reported as fact, with value, qualifier, unit, subject and source."""
+        text = self.text
+        drafts: list[_FigureDraft] = []
+        p_starts = [p[0] for p in self.paragraphs]
+        consumed_until = -1
+        candidates = [(m.start(), 0, m) for m in _QUANTITY.finditer(text)]
+        candidates += [(m.start(), 1, m) for m in _FRACTION_OF.finditer(text)]
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        for position, family, match in candidates:
+            if position < consumed_until:
+                continue
+            p_index = bisect_right(p_starts, position) - 1
+            if family == 1:
+                draft = self._fraction_figure(match, p_index, drafts)
+            else:
+                draft = self._quantity_figure(match, p_index, drafts)
+            if draft is not None:
+                drafts.append(draft)
+                consumed_until = draft.end
+        self._attribute_figures(drafts)
+        return drafts
+
+    def _quantity_figure(
+        self, match: re.Match[str], p_index: int, drafts: list[_FigureDraft]
+    ) -> _FigureDraft | None:
+        text = self.text
+        start, end = match.span()
+        value = _quantity_value(match)
+        if value is None:
+            return None
+        currency = match.group("cur") or match.group("cur2")
+        percent = match.group("pct") is not None
+        vague = match.group("vague") or match.group("several")
+        words = match.group("words")
+        digits = match.group("digits")
+        p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
+        left = text[max(p_start, start - 40) : start]
+        if digits and not currency and not percent and not match.group("dscale"):
+            if _not_a_count(text, start, end, digits, left):
+                return None
+        if words:
+            lowered = words.lower()
+            if lowered in ("one", "a", "an"):
+                return None
+            if _HYPHEN_UNIT.match(text, end):
+                return None
+        if _HYPHEN_UNIT.match(text, end):
+            return None
+        qualifier = "at least" if vague else "exact"
+        span_start = start
+        qualifier_match = _QUALIFIER_BEFORE.search(left)
+        if qualifier_match is not None:
+            qualifier = _QUALIFIERS[" ".join(qualifier_match.group("q").lower().split())]
+            span_start = start - (len(left) - qualifier_match.start("q"))
+        span_end = end
+        # Ranges: "between 300 and 400", "from 2,000 to 3,000", "300-400", "two to three million".
+        joined = _RANGE_JOIN.match(text, end)
+        if joined is not None and (qualifier == "range" or joined.group().strip() in ("-", "–", "—", "to")):
+            second = _QUANTITY.match(text, joined.end())
+            if second is not None and (joined.group().strip().lower() != "and" or qualifier == "range"):
+                second_value = _quantity_value(second)
+                if second_value is not None:
+                    first_has_scale = bool(match.group("dscale")) or (words is not None and _has_scale(words))
+                    second_scale = _scale_of(second)
+                    if not first_has_scale and second_scale and value < second_value / second_scale * 10:
+                        value *= second_scale
+                    qualifier = "range"
+                    span_end = second.end()
+                    end = second.end()
+                    percent = percent or second.group("pct") is not None
+                    currency = currency or second.group("cur")
+        if qualifier == "range" and span_end == match.end():
+            # "from 2,000" without "to …" is no range: drop the "from".
+            qualifier = "exact"
+            span_start = start
+        unit: str | None = None
+        unit_end = span_end
+        inherited = False
+        if percent:
+            unit = "%"
+        elif currency:
+            unit = _CURRENCIES[currency]
+        elif match.group("aunit"):
+            unit = match.group("aunit").lower()
+        else:
+            of_pronoun = _OF_PRONOUN.match(text, span_end)
+            if of_pronoun is not None:
+                previous = _previous_in_sentence(text, drafts, start)
+                unit = previous.unit if previous is not None else None
+                inherited = True
+            else:
+                scan_from = span_end
+                if vague:
+                    of = re.compile(r"\s+of").match(text, span_end)
+                    scan_from = of.end() if of else span_end
+                found = _unit_after(text, scan_from)
+                if found == "time":
+                    return None
+                if found is not None:
+                    unit, unit_end = found
+                    if unit in _CURRENCY_NOUNS:
+                        unit = _CURRENCY_NOUNS[unit]
+                elif vague:
+                    return None
+        small_word = words is not None and not _has_scale(words)
+        if small_word and (unit is None or _DETERMINER_BEFORE.search(text[max(p_start, start - 12) : start])):
+            return None
+        if words is not None and not small_word and _DETERMINER_BEFORE.search(text[max(p_start, start - 12) : start]) and unit is None:
+            return None
+        subject, participle = self._figure_subject(span_start, span_end, unit_end, unit, inherited, drafts, p_index)
+        return _FigureDraft(span_start, unit_end, float(value), unit, qualifier, subject, participle, p_index)
+
+    def _fraction_figure(self, match: re.Match[str], p_index: int, drafts: list[_FigureDraft]) -> _FigureDraft | None:
+        text = self.text
+        fraction = " ".join(match.group("frac").lower().split())
+        value, qualifier = _FRACTIONS[fraction]
+        start, end = match.span("frac")
+        p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
+        left = text[max(p_start, start - 40) : start]
+        qualifier_match = _QUALIFIER_BEFORE.search(left)
+        if qualifier_match is not None and _QUALIFIERS[" ".join(qualifier_match.group("q").lower().split())] != "range":
+            qualifier = _QUALIFIERS[" ".join(qualifier_match.group("q").lower().split())]
+            start = start - (len(left) - qualifier_match.start("q"))
+        previous = _previous_in_sentence(text, drafts, start)
+        counted = previous.unit if previous is not None and previous.unit != "%" else None
+        after_of = match.end()
+        pronoun = re.compile(r"(?:whom|them|those|these)\b").match(text, after_of)
+        if pronoun is not None:
+            verb_phrase = _verb_phrase(text, pronoun.end())
+            if verb_phrase and counted:
+                subject = f"{counted} {verb_phrase}"
+            else:
+                subject = counted or verb_phrase
+        else:
+            object_words = re.compile(r"(?:the|all|its|their)\s+([\w’'-]+(?:\s+[\w’'-]+)?)").match(text, after_of)
+            subject = object_words.group(1) if object_words else None
+        return _FigureDraft(start, end, value, "%", qualifier, subject, None, p_index)
+
+    def _figure_subject(
+        self,
+        span_start: int,
+        number_end: int,
+        unit_end: int,
+        unit: str | None,
+        inherited: bool,
+        drafts: list[_FigureDraft],
+        p_index: int,
+    ) -> tuple[str | None, str | None]:
+        """What a figure counts, from the words around it."""
+        text = self.text
+        counted = unit if unit not in (None, "%") and unit not in _CURRENCIES.values() else None
+        p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
+        left = text[max(p_start, span_start - 60) : span_start]
+        home = _HOME_TO.search(left)
+        if home is not None:
+            place_end = span_start - (len(left) - home.start())
+            place = self.mention_by_end.get(place_end)
+            if place is not None:
+                return f"population of {self._canonical(place)}", None
+            return "population", None
+        transitive = _TRANSITIVE_BEFORE.search(left)
+        if transitive is not None and counted:
+            participle = _TRANSITIVE_PARTICIPLES[transitive.group("verb").lower()]
+            if participle == "forced":
+                forced = _FORCED_TO.match(text, unit_end)
+                if forced is not None:
+                    return f"{counted} forced to {_join(forced.group('verb'), forced.group('obj'))}", None
+                return f"{counted} forced", participle
+            return f"{counted} {participle}", participle
+        if _INCLUDING_BEFORE.search(left) and counted:
+            previous = _previous_in_sentence(text, drafts, span_start)
+            if previous is not None and previous.participle:
+                return f"{counted} {previous.participle}", previous.participle
+        after = unit_end
+        if inherited:
+            of_pronoun = _OF_PRONOUN.match(text, number_end)
+            after = of_pronoun.end() if of_pronoun else number_end
+        verb_phrase = _verb_phrase(text, after)
+        if verb_phrase and counted:
+            return f"{counted} {verb_phrase}", None
+        return counted, None
+
+    def _attribute_figures(self, drafts: list[_FigureDraft]) -> None:
+        """A figure inside a quote is the speaker's figure."""
+        quotes = sorted(
+            (q for q in self.quotes if q.speaker is not None and q.speaker.name),
+            key=lambda q: (q.start, q.end),
+        )
+        starts = [q.start for q in quotes]
+        for draft in drafts:
+            index = bisect_right(starts, draft.start) - 1
+            best: _QuoteDraft | None = None
+            steps = 0
+            while index >= 0 and steps < 12:
+                quote = quotes[index]
+                if quote.start <= draft.start and draft.end <= quote.end:
+                    if best is None or quote.end - quote.start < best.end - best.start:
+                        best = quote
+                index -= 1
+                steps += 1
+            if best is not None and best.speaker is not None:
+                draft.attributed_to = best.speaker.name
+
+    # -- stances --------------------------------------------------------------------------------
+
+    def _find_stances(self) -> list[Stance]:
+        """Explicit evaluative verbs with a named holder right before them; see the docstring."""
+        narrative = self.narrative
+        text = self.text
+        stances: list[Stance] = []
+        for match in _STANCE_VERB.finditer(narrative):
+            holder = self.mention_by_end.get(match.start())
+            if holder is None:
+                continue
+            before = narrative[max(0, holder.start - 12) : holder.start].split()
+            previous = before[-1].lower() if before else ""
+            if previous in ("the", "a", "an") and match.group("verb") in ("backed", "supported"):
+                continue  # "the Russia backed forces": an adjective, not a verb
+            if previous in ("which", "who", "that") or narrative[holder.start - 1 : holder.start] == "-":
+                continue
+            target_start = match.end()
+            stop = _TARGET_STOP.search(narrative, target_start, min(len(narrative), target_start + 200))
+            target_end = stop.start() if stop is not None else min(len(narrative), target_start + 200)
+            target_start, target_end = _strip_span(narrative, target_start, target_end, " \t")
+            words = narrative[target_start:target_end].split()
+            if not words or len(words) > 12 or _FILL in narrative[target_start:target_end]:
+                continue
+            if len(words) == 1 and words[0].lower() in _PRONOUN_TARGETS:
+                continue
+            if words[0].lower() in ("to", "by", "that", "not"):
+                continue
+            verb = match.group("verb").split()[0]
+            polarity = "against" if verb in _STANCE_AGAINST or "opposed" in match.group("verb") else "favor"
+            stances.append(
+                Stance(
+                    start=holder.start,
+                    end=target_end,
+                    text=text[holder.start : target_end],
+                    holder=self._canonical(holder),
+                    target=text[target_start:target_end],
+                    polarity=polarity,
+                    origin=_origin(),
+                )
+            )
+        return stances
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _origin() -> Origin:
+    return Origin(engine="rules", model=None, prompt=PROMPT)
+
+
+def _can_open(before: str, after: str) -> bool:
+    """A straight or single mark opens a quote after a space or bracket and before a word."""
+    return (before.isspace() or before in "([{—–-/“") and not after.isspace()
+
+
+def _can_close(before: str, after: str) -> bool:
+    """A mark closes a quote after a word and before a space, punctuation or the end."""
+    return not before.isspace() and not (after.isalnum() or after == "_")
+
+
+def _possessive_plural(text: str, pos: int, end: int) -> bool:
+    """`insurgents’ statement`: a plural possessive, not the end of a single-quoted phrase."""
+    if pos == 0 or text[pos - 1] != "s" or pos + 2 >= end:
+        return False
+    if text[pos + 1] != " " or not text[pos + 2].islower():
+        return False
+    return _SINGLE_CLOSER.search(text, pos + 1, end) is not None
+
+
+def _trim_quoted(text: str, start: int, end: int) -> tuple[int, int]:
+    """The spoken words between two marks: no spaces around, no comma or dash before the close."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;—–"):
+        end -= 1
+    return start, end
+
+
+def _strip_span(text: str, start: int, end: int, chars: str) -> tuple[int, int]:
+    while start < end and text[start] in chars:
+        start += 1
+    while end > start and text[end - 1] in chars:
+        end -= 1
+    return start, end
+
+
+def _first_word(text: str, piece: tuple[int, int]) -> str:
+    word = _WORD.match(text, piece[0], piece[1])
+    return word.group() if word else ""
+
+
+def _next_comma(text: str, start: int, end: int) -> int:
+    """The offset of the next comma outside brackets, or `end`."""
+    depth = 0
+    for index in range(start, end):
+        char = text[index]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif char == "," and depth == 0:
+            return index
+    return end
+
+
+def _looks_appositive(text: str, piece: tuple[int, int]) -> bool:
+    """`a local activist`, `Syria’s main faction`: a description, not a name."""
+    words = text[piece[0] : piece[1]].split()
+    if not words:
+        return False
+    first = words[0]
+    return first.lower() in ("a", "an", "the", "his", "her", "its", "their") or first[:1].islower() or first.endswith(("’s", "'s"))
+
+
+def _normalise_cue(cue: str) -> str:
+    return " ".join(cue.split())
+
+
+def _phrase_kind(phrase: str) -> str:
+    for word in phrase.lower().replace("-", " ").split():
+        word = word.strip(",.()")
+        if word in _ROLE_WORDS:
+            return "person"
+        if word in _ORG_NOUNS:
+            return "org"
+    return "unknown"
+
+
+def _appositive_kind(narrative: str, end: int) -> str:
+    """The kind an appositive after a name gives it: `, a local activist,` → person."""
+    window = narrative[end : end + 90]
+    if not window.startswith(","):
+        return "unknown"
+    clause = window[1:].split(",", 1)[0]
+    words = clause.split()
+    if not words or words[0].lower() in ("which", "who", "where", "when", "whose"):
+        return "unknown"
+    return _phrase_kind(clause)
+
+
+def _clean_mention(narrative: str, start: int, end: int) -> _Mention | None:
+    """Strip stop words, titles and modifiers off a raw capitalised run; None if nothing is left."""
+    raw = narrative[start:end]
+    tokens = [(m.start() + start, m.end() + start, m.group()) for m in re.finditer(r"\S+", raw)]
+    title_start: int | None = None
+    while tokens:
+        word = tokens[0][2]
+        if word in _CAPITAL_STOPWORDS and word not in _PERSON_TITLES:
+            tokens.pop(0)
+            title_start = None
+        elif word in _TITLES and len(tokens) > 1:
+            # The title stays in the mention ("Mr Assad") but not in the name.
+            if title_start is None:
+                title_start = tokens[0][0]
+            tokens.pop(0)
+        elif _MODIFIER_TOKEN.search(word) and len(tokens) > 1:
+            tokens.pop(0)
+        elif word.lower() in ("of", "for", "the", "al", "el", "bin", "ibn", "de", "da", "di", "du", "van", "von", "der"):
+            if len(tokens) > 1 and tokens[1][2][:1].isupper() and word.lower() in ("al", "el", "bin", "ibn", "de", "van", "von", "der", "da", "di", "du"):
+                break
+            tokens.pop(0)
+        else:
+            break
+    while tokens and tokens[-1][2].lower() in ("of", "for", "the"):
+        tokens.pop()
+    if not tokens:
+        return None
+    if len(tokens) == 1 and (tokens[0][2] in _DAYS_MONTHS or tokens[0][2] in _PERSON_TITLES):
+        return None
+    if _MODIFIER_TOKEN.search(tokens[0][2]):
+        return None
+    keys = tuple(
+        _NAME_PREFIX.sub("", word)
+        for _, _, word in tokens
+        if word.lower() not in ("of", "for", "the", "al", "el", "bin", "ibn")
+    )
+    if not keys:
+        return None
+    name_start, m_end = tokens[0][0], tokens[-1][1]
+    m_start = title_start if title_start is not None else name_start
+    return _Mention(m_start, m_end, narrative[name_start:m_end], keys, title_start is not None)
+
+
+def _quantity_value(match: re.Match[str]) -> float | None:
+    """The number a quantity match stands for, before qualifiers."""
+    digits = match.group("digits")
+    if digits is not None:
+        value = float(digits.replace(",", ""))
+        scale = match.group("dscale")
+        if scale:
+            value *= _SCALES[scale.lower()]
+        return value
+    if match.group("fraction") is not None:
+        fraction = " ".join(match.group("fraction").lower().split())
+        share = 0.75 if fraction.startswith("three") else 0.25 if "quarter" in fraction else 0.5
+        return share * _SCALES[match.group("fscale").lower()]
+    if match.group("vague") is not None:
+        return _VAGUE[" ".join(match.group("vague").lower().split())]
+    if match.group("several") is not None:
+        return _SCALES[match.group("sscale").lower()]
+    if match.group("words") is not None:
+        return _words_value(match.group("words"))
+    return None
+
+
+def _words_value(words: str) -> float | None:
+    """`three million` → 3e6, `two hundred and fifty` → 250, `one and a half million` → 1.5e6."""
+    tokens = words.lower().replace("-", " ").split()
+    total = 0.0
+    current = 0.0
+    half = False
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "and" and tokens[index + 1 : index + 3] == ["a", "half"]:
+            half = True
+            index += 3
+            continue
+        if token == "and":
+            index += 1
+            continue
+        if token in _NUMBER_WORDS:
+            current += _NUMBER_WORDS[token]
+        elif token == "hundred":
+            current = (current or 1) * 100
+        elif token in _SCALES:
+            amount = (current or 1) + (0.5 if half else 0)
+            total += amount * _SCALES[token]
+            current = 0
+            half = False
+        else:
+            return None
+        index += 1
+    return total + current
+
+
+def _has_scale(words: str) -> bool:
+    return any(token in _SCALES for token in words.lower().split())
+
+
+def _scale_of(match: re.Match[str]) -> float | None:
+    if match.group("dscale"):
+        return _SCALES[match.group("dscale").lower()]
+    words = match.group("words")
+    if words:
+        scales = [_SCALES[t] for t in words.lower().split() if t in _SCALES and t != "hundred"]
+        return scales[-1] if scales else None
+    return None
+
+
+def _not_a_count(text: str, start: int, end: int, digits: str, left: str) -> bool:
+    """Years, dates, times, and numbers that are part of a name."""
+    if _MONTH_BEFORE.search(left) and "," not in digits and len(digits) <= 2:
+        return True
+    if _MONTH_AFTER.match(text, end) and len(digits) <= 2:
+        return True
+    if _TIME_AFTER.match(text, end) or text[end : end + 1] == ":" or text[end : end + 1] == "/":
+        return True
+    if _NAME_BEFORE_NUMBER.search(text[max(0, start - 30) : start]) and "," not in digits:
+        word = text[max(0, start - 30) : start].split()[-1]
+        if word not in _DAYS_MONTHS and word.lower() not in _QUALIFIERS:
+            return True
+    if len(digits) == 4 and digits.isdigit() and 1500 <= int(digits) <= 2100:
+        found = _unit_after(text, end)
+        if found is None or found == "time":
+            return True
+        if text[end : end + 1] == "s":
+            return True
+    return False
+
+
+def _unit_after(text: str, position: int) -> tuple[str, int] | str | None:
+    """The counted noun after a number, skipping up to two modifiers; "time" for durations."""
+    skipped = 0
+    while skipped <= 2:
+        word_match = _UNIT_WORD.match(text, position)
+        if word_match is None:
+            return None
+        word = word_match.group("w")
+        lowered = word.lower()
+        if lowered in _TIME_UNITS:
+            return "time"
+        if lowered in _FUNCTION_WORDS:
+            return None
+        if word[:1].isupper() and not word.isupper():
+            # A modifier such as "Syrian" or "Turkish"; the counted noun follows.
+            skipped += 1
+            position = word_match.end()
+            continue
+        if lowered in _MODIFIERS:
+            skipped += 1
+            position = word_match.end()
+            continue
+        if lowered in _INVARIANT_COUNT_NOUNS or lowered in _CURRENCY_NOUNS or (
+            lowered.endswith("s") and not lowered.endswith("ss") and len(lowered) > 2 and word.isalpha()
+        ):
+            return lowered, word_match.end()
+        return None
+    return None
+
+
+def _verb_phrase(text: str, position: int) -> str | None:
+    """The predicate after a counted group: `have been forced to leave their homes` →
+    `forced to leave their homes`; `displaced by fighting in …` → `displaced by fighting`."""
+    match = _RIGHT_VERB.match(text, position)
+    if match is None:
+        return None
+    verb = match.group("verb")
+    if not (verb.endswith("ed") or verb in _IRREGULAR_PAST) or verb in ("need", "speed", "seed"):
+        return None
+    adverb = (match.group("adv") or "").strip()
+    head = f"{adverb} {verb}".strip()
+    if verb == "forced":
+        forced = _FORCED_TO.match(text, match.end())
+        if forced is not None:
+            return f"{head} to {_join(forced.group('verb'), forced.group('obj'))}"
+        return head
+    words = []
+    for word in re.finditer(r"\s+([\w’'-]+)|([,.;:!?)“”])", text[match.end() : match.end() + 80]):
+        if word.group(2) or word.start() != (words[-1][1] if words else 0):
+            break
+        token = word.group(1)
+        if not words:
+            if token.lower() not in _PREPOSITIONS:
+                break
+        elif token.lower() in _PREPOSITIONS or token.lower() in _FUNCTION_WORDS - {"the", "a", "an", "their", "its", "his", "her"}:
+            break
+        words.append((token, word.end()))
+        if len(words) >= 4:
+            break
+    if len(words) >= 2:
+        return f"{head} {' '.join(w for w, _ in words)}"
+    return head
+
+
+def _join(verb: str, obj: str | None) -> str:
+    return f"{verb} {obj}" if obj else verb
+
+
+def _previous_in_sentence(text: str, drafts: list[_FigureDraft], start: int) -> _FigureDraft | None:
+    """The figure before `start` in the same sentence, if any."""
+    if not drafts:
+        return None
+    previous = drafts[-1]
+    between = text[previous.end : start]
+    if "\n" in between or re.search(r"[.?!]\s+[A-Z“\"]", between):
+        return None
+    return previous

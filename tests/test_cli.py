@@ -1,0 +1,96 @@
+"""The command line as a user meets it, and the layering rules of the code."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import annotator
+from annotator.cli import app
+
+runner = CliRunner()
+
+
+def _commands() -> dict:
+    return dict(typer.main.get_command(app).commands)
+
+
+def test_every_command_has_help_text() -> None:
+    commands = _commands()
+    assert {"ingest", "stats", "export", "import"} <= set(commands)
+    for name, command in commands.items():
+        assert command.help and len(command.help.strip()) > 20, name
+        result = runner.invoke(app, [name, "--help"], catch_exceptions=False)
+        assert result.exit_code == 0 and "Example: annotator" in result.stdout, name
+        for param in command.params:
+            if isinstance(param, typer.core.TyperOption) and param.name != "help":
+                assert param.help, f"{name} {param.name}"
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"], catch_exceptions=False)
+    assert result.stdout.strip() == f"annotator {annotator.__version__}"
+
+
+def test_stats_on_the_seeds(seeds: Path) -> None:
+    runner.invoke(app, ["ingest", str(seeds)], catch_exceptions=False)
+    result = runner.invoke(app, ["stats"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "documents 2" in result.stdout and "reviewed 0.0%" in result.stdout
+
+
+def test_db_option_and_environment(tmp_path: Path, seeds: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner.invoke(app, ["ingest", str(seeds), "--db", "a.db"], catch_exceptions=False)
+    assert (tmp_path / "a.db").exists() and not (tmp_path / "labels.db").exists()
+    monkeypatch.setenv("ANNOTATOR_DB", str(tmp_path / "b.db"))
+    runner.invoke(app, ["ingest", str(seeds)], catch_exceptions=False)
+    assert (tmp_path / "b.db").exists() and not (tmp_path / "labels.db").exists()
+
+
+def test_bad_database_is_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "labels.db").write_text("plain text, not sqlite" * 50)
+    result = runner.invoke(app, ["stats"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: labels.db: not an annotator database")
+    assert len(result.stderr.strip().splitlines()) == 1
+    result = runner.invoke(app, ["stats", "--db", "no/such/folder/x.db"], catch_exceptions=False)
+    assert result.exit_code == 1 and "folder no/such/folder does not exist" in result.stderr
+
+
+def _core_modules() -> list[str]:
+    names = []
+    for module in pkgutil.walk_packages(annotator.__path__, "annotator."):
+        if not module.name.startswith(("annotator.tui", "annotator.cli")):
+            names.append(module.name)
+    return names
+
+
+def test_the_core_never_imports_textual() -> None:
+    modules = _core_modules()
+    assert "annotator.store" in modules and "annotator.export" in modules
+    code = "import sys\n" + "".join(f"import {name}\n" for name in modules) + (
+        "assert 'textual' not in sys.modules, [m for m in sys.modules if m.startswith('textual')]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_cli_loads_without_textual() -> None:
+    code = "import sys, annotator.cli\nassert 'textual' not in sys.modules\n"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_no_sql_outside_the_store_and_no_print_outside_the_cli() -> None:
+    package = Path(annotator.__file__).parent
+    for path in package.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        relative = path.relative_to(package).as_posix()
+        if not relative.startswith("store/"):
+            assert ".execute(" not in source and "SELECT " not in source, relative
+        if relative != "cli.py":
+            assert "print(" not in source.replace("console.print(", "").replace("errors.print(", ""), relative
