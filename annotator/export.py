@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -40,30 +40,28 @@ def _status_filter(status: str) -> tuple[str, ...] | None:
     raise AnnotatorError(f"unknown status filter {status!r} (expected gold, all, proposed or one of {', '.join(STATUSES)})")
 
 
-def annotation_json(item: StoredAnnotation) -> str:
-    """One annotation in canonical contract JSON, assembled from the stored canonical parts."""
-    fields = item.fields_json[1:-1]
-    return (
-        f'{{"id":{json.dumps(item.id)},"kind":{json.dumps(item.kind)},"start":{item.start},"end":{item.end},'
-        f'"text":{json.dumps(item.text, ensure_ascii=False)},"status":"{item.status}",'
-        f'{fields + "," if fields else ""}"origin":{item.origin_json}}}'
-    )
-
-
-def _documents_to_export(store: Store, status: str, kinds: Sequence[str] | None) -> Iterator[tuple[Document, list[StoredAnnotation]]]:
+def _documents_to_export(
+    store: Store, status: str, kinds: Sequence[str] | None, records: bool = False
+) -> Iterator[tuple[Document, list[Any]]]:
     """Documents in the order they were added, each with its annotations that pass the filters.
 
     `all` keeps every document; `gold` keeps every reviewed document (one with any decision), even
     when none of its items is gold, because "nothing to mark here" is a label too; `proposed` and a
-    single status keep documents that have a matching item.
+    single status keep documents that have a matching item. With `records`, annotations come as
+    contract JSON text rather than `StoredAnnotation`s.
     """
     statuses = _status_filter(status)
     reviewed = store.reviewed_document_ids() if status == "gold" else set()
-    items = store.annotations(statuses=statuses, kinds=kinds)
+    if records:
+        items: Iterator[Any] = store.annotation_records(statuses, kinds)
+        document_of = lambda item: item[0]  # noqa: E731
+    else:
+        items = store.annotations(statuses=statuses, kinds=kinds)
+        document_of = lambda item: item.document_id  # noqa: E731
     pending = next(items, None)
     for document in store.documents():
         annotations = []
-        while pending is not None and pending.document_id == document.id:
+        while pending is not None and document_of(pending) == document.id:
             annotations.append(pending)
             pending = next(items, None)
         if annotations or status == "all" or document.id in reviewed:
@@ -73,11 +71,11 @@ def _documents_to_export(store: Store, status: str, kinds: Sequence[str] | None)
 def export_jsonl(store: Store, out: IO[str], status: str = "gold", kinds: Sequence[str] | None = None) -> int:
     """Write the contract JSONL; return the number of documents written."""
     count = 0
-    for document, annotations in _documents_to_export(store, status, kinds):
+    for document, annotations in _documents_to_export(store, status, kinds, records=True):
         out.write(
             f'{{"doc_id":{json.dumps(document.id)},"source":{json.dumps(document.source, ensure_ascii=False)},'
             f'"title":{json.dumps(document.title, ensure_ascii=False)},"text":{json.dumps(document.text, ensure_ascii=False)},'
-            f'"annotations":[{",".join(annotation_json(a) for a in annotations)}]}}\n'
+            f'"annotations":[{",".join(record for _, record in annotations)}]}}\n'
         )
         count += 1
     return count

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
 Status = Literal["proposed", "accepted", "edited", "rejected", "added"]
 STATUSES: tuple[str, ...] = ("proposed", "accepted", "edited", "rejected", "added")
@@ -107,7 +106,7 @@ class Annotation(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         kind = cls.model_fields["kind"].default
         if isinstance(kind, str):
-            ANNOTATION_KINDS[kind] = cls
+            ANNOTATION_KINDS.setdefault(kind, cls)
 
     @classmethod
     def kind_fields(cls) -> tuple[str, ...]:
@@ -158,18 +157,11 @@ class Figure(Annotation):
     """A number reported as fact, normalised to a float with its unit and what it counts."""
 
     kind: Literal["figure"] = "figure"
-    value: float
+    value: float = Field(allow_inf_nan=False)
     unit: str | None = None
     qualifier: Qualifier = "exact"
     subject: str | None = None
     attributed_to: str | None = None
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"value must be a finite number, not {value}")
-        return value
 
 
 class Stance(Annotation):
@@ -195,3 +187,57 @@ def parse_annotation(data: dict[str, Any], document: str | None = None) -> Annot
     if not isinstance(data, dict):
         raise ValueError(f"an annotation must be an object, not {type(data).__name__}")
     return annotation_class(str(data.get("kind"))).model_validate(data, context={"document": document})
+
+
+# What a model is asked for: the span's words and the kind's fields. Offsets are found by grounding.
+OFFSET_FIELDS = ("speaker_start", "speaker_end")
+_DRAFT_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {}
+
+
+class Draft(BaseModel):
+    """One annotation as a model proposes it: the exact words of the span and the kind's fields."""
+
+    text: str = Field(min_length=1, description="The exact words of the span, copied verbatim from the document.")
+
+
+class Drafts(BaseModel):
+    """A model's answer for one kind: every item it found in the text.
+
+    Validated with `context={"ground": callable}`, where the callable returns whether a span's
+    words are found in the document; items that are not make the answer fail with a message
+    naming them, which instructor sends back to the model as a re-ask.
+    """
+
+    items: list[Draft]
+
+    @model_validator(mode="after")
+    def _items_are_in_the_document(self, info: ValidationInfo) -> Drafts:
+        context = info.context if isinstance(info.context, dict) else {}
+        found = context.get("ground")
+        if found is None or context.get("lenient"):
+            return self
+        missing = [item.text for item in self.items if not found(item.text)]
+        if missing:
+            listed = "; ".join(repr(text[:80]) for text in missing[:5])
+            raise ValueError(
+                f"{len(missing)} item(s) are not in the document: {listed}. "
+                "Copy every `text` verbatim from the document, or leave the item out."
+            )
+        return self
+
+
+def draft_models(kind: str) -> tuple[type[Draft], type[Drafts]]:
+    """The item and answer models a model fills for `kind`, made from the kind's own schema."""
+    if kind not in _DRAFT_MODELS:
+        cls = annotation_class(kind)
+        fields: dict[str, Any] = {
+            name: (cls.model_fields[name].annotation, cls.model_fields[name])
+            for name in cls.kind_fields()
+            if name not in OFFSET_FIELDS
+        }
+        item = create_model(f"{cls.__name__}Draft", __base__=Draft, __doc__=cls.__doc__, **fields)
+        answer = create_model(
+            f"{cls.__name__}Proposals", __base__=Drafts, __doc__=f"Every {kind} in the text.", items=(list[item], ...)
+        )
+        _DRAFT_MODELS[kind] = (item, answer)
+    return _DRAFT_MODELS[kind]  # type: ignore[return-value]

@@ -204,6 +204,14 @@ def test_typo_in_the_last_word_keeps_the_last_word() -> None:
     assert result.text == "has pulled out of Khan Sheikhoun"
 
 
+def test_dropped_word_at_the_very_end_of_the_document() -> None:
+    # rapidfuzz's window is cut short by the end of the text; the span still reaches the first word.
+    document = "Reported by AFP and Associated TV All Ankara Syrian April As Assad Backed"
+    result = ground(document, "TV All Ankara April As Assad Backed")
+    assert result.method == "fuzzy"
+    assert result.text == "TV All Ankara Syrian April As Assad Backed"
+
+
 def test_long_snippet_with_words_dropped_near_both_ends() -> None:
     words = [f"{w}{n}" for n, w in enumerate(["alpha", "bravo", "charlie", "delta", "echo"] * 60)]
     document = "Intro text here. " + " ".join(words) + " Outro text."

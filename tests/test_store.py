@@ -41,13 +41,23 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert db["runs"].columns_dict == {
             "id": int, "engine": str, "model": str, "prompt_name": str, "prompt_hash": str, "params": str,
             "started_at": str, "finished_at": str, "tokens_in": int, "tokens_out": int, "cost": float, "error": str,
+            "latency_ms": float, "documents": int, "failures": int,
         }
         assert db["proposals"].columns_dict == {
             "id": str, "run_id": int, "document_id": str, "kind": str, "start": int, "end": int, "text": str,
-            "fields": str, "origin": str, "created_at": str,
+            "fields": str, "origin": str, "created_at": str, "grounding_score": float, "grounding_method": str,
+            "claimed_text": str,
+        }
+        assert db["proposal_failures"].columns_dict == {
+            "id": int, "run_id": int, "document_id": str, "kind": str, "reason": str, "claimed": str, "created_at": str,
+        }
+        assert db["responses"].columns_dict == {
+            "key": str, "engine": str, "model": str, "prompt_hash": str, "document_id": str, "response": str,
+            "tokens_in": int, "tokens_out": int, "created_at": str,
         }
         assert db["decisions"].columns_dict == {
-            "id": int, "item_id": str, "proposal_id": str, "document_id": str, "kind": str, "action": str, "payload": str,
+            "id": int, "item_id": str, "proposal_id": str, "document_id": str, "kind": str, "action": str,
+            "start": int, "end": int, "text": str, "fields": str, "origin": str,
             "undoes": int, "annotator": str, "session": str, "created_at": str,
         }
         assert db["item_state"].columns_dict == {
@@ -59,7 +69,7 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     # Opening again applies nothing twice.
     with open_db(tmp_path / "blank.db") as store:
-        assert store.db["_sqlite_migrations"].count == 1
+        assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_proposal_provenance"]
 
 
 def test_documents_dedup_by_content_and_link_new_versions(store) -> None:

@@ -231,8 +231,8 @@ _TIME_UNITS = frozenset(
     century centuries night nights weekend weekends morning mornings evening evenings""".split()
 )
 _INVARIANT_COUNT_NOUNS = frozenset(
-    """people police personnel staff aircraft cattle sheep livestock km kg tonnes tons metres meters miles
-    hectares acres barrels""".split()
+    """people police personnel staff aircraft cattle sheep livestock children men women km kg tonnes tons
+    metres meters miles hectares acres barrels""".split()
 )
 _MODIFIERS = frozenset(
     """more other additional displaced internally new local armed foreign young innocent unarmed wounded
@@ -298,6 +298,31 @@ _PREPOSITIONS = frozenset(
 # Regular expressions, compiled once
 # ---------------------------------------------------------------------------------------------
 
+
+def _alternation(words: list[str]) -> str:
+    """A pattern matching any of `words`, factored by shared prefixes.
+
+    Python's `re` tries the branches of `a|b|c` one after another at every position; a prefix tree
+    lets it reject most positions on the first letter, which makes the word lists below several
+    times cheaper to search for.
+    """
+    trie: dict[str, dict] = {}
+    for word in sorted(set(words)):
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
 _PARAGRAPH = re.compile(r"[^\r\n]+")
 _QUOTE_MARK = re.compile(r"[“”„«»\"‘’']")
 _SINGLE_CLOSER = re.compile(r"(?<=\S)[’'](?![^\W_])")
@@ -309,10 +334,12 @@ _ABBREVIATIONS = frozenset(
 )
 
 _CAP_WORD = r"[A-Z\u00C0-\u00DE][^\W_]*(?:[’'][^\W\d_]{2,})?(?:-[^\W_]+)*"
-_NAME_WORD = rf"(?:(?:al|el|bin|ibn|abu|bint|lil|de|da|di|du|van|von|der)[-\s])?{_CAP_WORD}"
-_NAME = re.compile(rf"(?<![^\W_])(?<![-’']){_NAME_WORD}(?:[ ](?:(?:of|for)(?:[ ]the)?[ ])?{_NAME_WORD})*")
+_NAME_WORD = rf"(?:(?:al|el|bin|ibn|abu|bint|lil|de|da|di|du|van|von|der)[- ])?{_CAP_WORD}"
+# Starts on a capital so `re` can skip ahead by character class; a particle in front ("al-Jabha",
+# "al Qaida") is picked up afterwards by looking back from the capital.
+_NAME = re.compile(rf"{_CAP_WORD}(?:[ ](?:(?:of|for)(?:[ ]the)?[ ])?{_NAME_WORD})*")
+_PARTICLE_BEFORE = re.compile(r"(?<![^\W_])(?:al|el|bin|ibn|abu|bint|lil|de|da|di|du|van|von|der)[- ]$")
 _MODIFIER_TOKEN = re.compile(r"-(?:based|linked|backed|led|controlled|held|born|run|allied|aligned|affiliated|funded|owned)$")
-_NAME_PREFIX = re.compile(r"^(?:al|el|bin|ibn|lil)[-\s]", re.IGNORECASE)
 
 _SPEECH_VERBS = (
     r"said|says|told|tells|added|adds|asked|asks|wrote|writes|explained|continued|insisted|warned|"
@@ -330,21 +357,28 @@ _AFTER_ACCORDING = re.compile(rf"\s*,?\s*(?P<cue>according\s+to)\s+(?P<np>[^,.;:
 _BEFORE_ATTRIBUTION = re.compile(
     rf"\b(?P<cue>{_SPEECH_VERBS})\b(?P<ext>[^“”\"‘{_FILL}:,]{{0,60}}?)\s*(?P<punct>[:,])?\s*$"
 )
-_CUE = re.compile(
-    r"\b(?:(?P<according>[Aa]ccording\s+to)|(?P<described>described)|"
-    r"(?P<verb>said|says|told|tells|added|adds|stated|states|announced|announces|reported|reports|noted|"
-    r"notes|explained|explains|warned|warns|insisted|insists|argued|argues|claimed|claims|confirmed|"
-    r"confirms|denied|denies|acknowledged|acknowledges|admitted|admits|alleged|alleges|asserted|declared|"
-    r"stressed|wrote|writes|tweeted|estimated|estimates)|"
-    r"(?P<bare>say|note|report|claim|warn|insist|argue|estimate|believe|believes|believed)(?=\s+that\b))\b"
+_CUE_VERBS = frozenset(
+    """said says told tells added adds stated states announced announces reported reports noted notes
+    explained explains warned warns insisted insists argued argues claimed claims confirmed confirms
+    denied denies acknowledged acknowledges admitted admits alleged alleges asserted declared stressed
+    wrote writes tweeted estimated estimates""".split()
 )
+# Bare present forms report speech only before "that" ("activists note that …").
+_BARE_CUES = frozenset("say note report claim warn insist argue estimate believe believes believed".split())
+_CUE = re.compile(
+    r"\b(?:" + _alternation([*_CUE_VERBS, *_BARE_CUES, "described", "according", "According"]) + r")\b"
+)
+_TO = re.compile(r"\s+to\b")
+_AS = re.compile(r"\s+as\s")
+_THAT_AHEAD = re.compile(r"\s+that\b")
 _COORDINATED_CUE = re.compile(
     r"\s+and\s+(?:also\s+)?(?=(?:said|told|added|described|warned|noted|stressed|insisted|claimed|"
     r"denied|confirmed|announced|argued|explained|stated)\b)"
 )
-_AUX_TAIL = re.compile(
-    r"(?:\s+(?:has|have|had|also|later|earlier|then|again|previously|reportedly|repeatedly|would|will|"
-    r"has\s+also|have\s+also|had\s+also))+\s*$"
+_BRACKET_OR_COMMA = re.compile(r"[(),]")
+# Words between a subject and its reporting verb: "activists have also said".
+_SUBJECT_TAIL_WORDS = frozenset(
+    "has have had also later earlier then again previously reportedly repeatedly would will".split()
 )
 _STATEMENT_EXTENSION = re.compile(
     r"\s+(?:in|on|via|through)\s+(?:a|an|the|its|his|her|their)\s+(?:(?:written|joint|televised|brief|"
@@ -406,45 +440,44 @@ _QUANTITY = re.compile(
     )(?P<pct>\s?(?:%|per\s?cent|percent))?(?![\w])""",
     re.IGNORECASE | re.VERBOSE,
 )
+_NUMBER_WORD_ANCHOR_WORDS = [
+    *(word for word in _NUMBER_WORDS if len(word) > 2),
+    *"""hundred hundreds thousand thousands million millions billion billions trillion dozen dozens scores
+    tens half several few quarter quarters third thirds""".split(),
+]
+_NUMBER_WORD_ANCHOR = re.compile(r"\b(?:" + _alternation(_NUMBER_WORD_ANCHOR_WORDS) + r")\b")
+_NUMBER_WORD_ANCHOR_ANY_CASE = re.compile(_NUMBER_WORD_ANCHOR.pattern, re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"\d[\d,.]*")
+_CURRENCY_BEFORE = re.compile(r"(?:US\$|[$£€¥])\s?$")
+_ARTICLE_BEFORE = re.compile(r"(?<![^\W_])(?:a|an|A|An)\s+$")
 _FRACTION_OF = re.compile(
     r"(?<![\w-])(?P<frac>half|a\s+half|a\s+third|one\s+third|two[- ]thirds|a\s+quarter|one\s+quarter|"
     r"three[- ]quarters)\s+of\s+(?=whom|them|those|these|the|all|its|their)",
     re.IGNORECASE,
 )
-_QUALIFIER_BEFORE = re.compile(
-    r"(?:^|(?<=[\s(]))(?P<q>nearly|almost|about|around|roughly|approximately|some|an\s+estimated|estimated|"
-    r"close\s+to|approx\.|circa|more\s+than|over|at\s+least|upwards\s+of|in\s+excess\s+of|no\s+fewer\s+than|"
-    r"no\s+less\s+than|just\s+over|well\s+over|above|up\s+to|fewer\s+than|less\s+than|under|at\s+most|"
-    r"as\s+many\s+as|no\s+more\s+than|just\s+under|below|a\s+maximum\s+of|between|from)\s+$",
-    re.IGNORECASE,
-)
 _RANGE_JOIN = re.compile(r"\s*(?:-|–|—|to|and)\s*", re.IGNORECASE)
-_MONTH_BEFORE = re.compile(
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|"
-    r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+$"
-)
 _MONTH_AFTER = re.compile(
     r"(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b"
 )
 _TIME_AFTER = re.compile(r"\s?(?:am|pm|a\.m\.|p\.m\.|GMT|BST|UTC|CET|EST|hrs|h\b)", re.IGNORECASE)
 _HYPHEN_UNIT = re.compile(r"-(?:year|month|week|day|hour|minute|second|decade)s?\b|-(?:old)\b", re.IGNORECASE)
-_NAME_BEFORE_NUMBER = re.compile(r"(?<=[a-z.,;:] )[A-Z][\w-]*\s+$")
-_DETERMINER_BEFORE = re.compile(
-    r"(?:\b(?:the|its|their|these|those|his|her|our|your|my|all|both|first|last|next|past|every|each|other)"
-    r"\s+)$",
-    re.IGNORECASE,
+_TOKEN = re.compile(r"\S+")
+_OF = re.compile(r"\s+of\b")
+_WHOM = re.compile(r"(?:whom|them|those|these)\b")
+_WHOLE = re.compile(r"(?:the|all|its|their)\s+([\w’'-]+(?:\s+[\w’'-]+)?)")
+_MONTHS = frozenset(
+    "January February March April May June July August September October November December Jan Feb Mar "
+    "Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
 )
+_NUMBER_DETERMINERS = frozenset(
+    "the its their these those his her our your my all both first last next past every each other".split()
+)
+_HOME_VERBS = frozenset("is was are were has had remains remained".split())
+# Words between a verb and the number it counts: "killed a total of 200", "killed another 12".
+_COUNT_FILLERS = frozenset("a an total of further additional another estimated".split())
 _OF_PRONOUN = re.compile(r"\s+of\s+(?:them|whom|those|these)\b")
 _UNIT_WORD = re.compile(r"\s+(?P<w>[^\W\d_][\w’'-]*)")
-_HOME_TO = re.compile(
-    r"\s+(?:is|was|are|were|has\s+been|had\s+been|remains|remained)\s+(?:also\s+)?(?:home\s+to|hosting)\s+$"
-)
-_TRANSITIVE_BEFORE = re.compile(
-    r"\b(?P<verb>" + "|".join(sorted(_TRANSITIVE_PARTICIPLES, key=len, reverse=True)) + r")\s+"
-    r"(?:(?:an?\s+)?(?:total\s+of|further|additional|another|estimated)\s+)?$"
-)
-_INCLUDING_BEFORE = re.compile(r"\b(?:including|among\s+them|among\s+whom)\s+$")
 _RIGHT_VERB = re.compile(
     r"\s+(?:(?:have|has|had|were|was|are|is|will|would)\s+)?(?:(?:been|be|being)\s+)?"
     r"(?P<adv>(?:also|reportedly|now|already|internally|forcibly|still|so\s+far)\s+)?(?P<verb>[a-z]+)\b"
@@ -453,11 +486,14 @@ _FORCED_TO = re.compile(r"\s+to\s+(?P<verb>[a-z]+)(?:\s+(?P<obj>(?:their|his|her
 
 # Stances
 _STANCE_VERB = re.compile(
-    r"(?<=[^\W_]) (?P<aux>(?:(?:has|have|had|also|strongly|repeatedly|again|publicly|swiftly|firmly|openly|"
-    r"sharply|roundly|previously|long)\s+)*)(?P<verb>condemned|condemns|denounced|denounces|criticised|"
-    r"criticized|criticises|criticizes|slammed|slams|deplored|deplores|decried|decries|rejected|rejects|"
-    r"opposes|opposed|welcomed|welcomes|praised|praises|hailed|hails|applauded|applauds|endorsed|endorses|"
-    r"supports|supported|backs|backed|(?:is|are|was|were)\s+opposed\s+to)\s+(?!by\b|to\b)"
+    r" (?P<aux>(?:(?:has|have|had|also|strongly|repeatedly|again|publicly|swiftly|firmly|openly|sharply|"
+    r"roundly|previously|long)\s+)*)(?P<verb>(?:is|are|was|were)\s+opposed\s+to|"
+    + _alternation(
+        "condemned condemns denounced denounces criticised criticized criticises criticizes slammed slams "
+        "deplored deplores decried decries rejected rejects opposes opposed welcomed welcomes praised praises "
+        "hailed hails applauded applauds endorsed endorses supports supported backs backed".split()
+    )
+    + r")\s+(?!by\b|to\b)"
 )
 _STANCE_AGAINST = frozenset(
     "condemned condemns denounced denounces criticised criticized criticises criticizes slammed slams "
@@ -510,6 +546,16 @@ class _Speaker:
     end: int | None
     kind: str  # "person", "org", "group" or "unknown"
     named: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class _Cue:
+    """A reporting word in the narrative and what kind of report it starts."""
+
+    start: int
+    end: int
+    word: str  # as written, "according to" for both words
+    kind: str  # "verb", "according" or "described"
 
 
 @dataclass(slots=True)
@@ -573,6 +619,8 @@ class _Analysis:
             if len(mention.keys) >= 2:
                 for key in mention.keys:
                     self.mentions_by_key.setdefault(key, []).append(index)
+        self.cues = [cue for match in _CUE.finditer(self.narrative) if (cue := _cue_at(self.narrative, match, len(text)))]
+        self.cue_starts = [cue.start for cue in self.cues]
         self.speaker_log: list[tuple[int, _Speaker]] = []
         self.quotes: list[_QuoteDraft] = []
 
@@ -718,7 +766,26 @@ class _Analysis:
         narrative = self.narrative
         mentions: list[_Mention] = []
         for match in _NAME.finditer(narrative):
-            mention = _clean_mention(narrative, match.start(), match.end())
+            start, end = match.span()
+            before = narrative[start - 1] if start else " "
+            if before.isalnum():
+                continue  # a capital inside a word ("iPhone")
+            if before in "- ":
+                particle = _PARTICLE_BEFORE.search(narrative, max(0, start - 5), start)
+                if particle is not None:
+                    start = particle.start()
+                elif before == "-":
+                    continue  # "pro-Assad", "Turkey-Syria": part of a compound word
+            elif before in "’'":
+                continue
+            raw = narrative[start:end]
+            if " " not in raw and "-" not in raw:
+                # One plain word, by far the commonest case: skip the full clean-up.
+                if raw in _CAPITAL_STOPWORDS or raw in _DAYS_MONTHS or raw in _TITLES:
+                    continue
+                mentions.append(_Mention(start, end, raw, (raw,), False))
+                continue
+            mention = _clean_mention(narrative, start, end)
             if mention is not None:
                 mentions.append(mention)
         return mentions
@@ -834,7 +901,7 @@ class _Analysis:
             return self._resolve_pronoun(start, end, _PRONOUNS[lowered])
         if _FILL in phrase or any(mark in phrase for mark in "“”\""):
             return None
-        possessive = _POSSESSIVE_SOURCE.fullmatch(phrase)
+        possessive = _POSSESSIVE_SOURCE.fullmatch(phrase) if "’" in phrase or "'" in phrase else None
         if possessive is not None:
             return self._speaker_from_phrase(start + possessive.start("x"), start + possessive.end("x"), appositives)
         source = _SOURCE_OF.match(phrase)
@@ -877,7 +944,8 @@ class _Analysis:
         if lowered[0] == "the" and len(words) == 2 and lowered[1] in _DEFINITE_ORG_NOUNS:
             # "the group (that tracks Syria’s war)": the nearest organisation named before.
             resolved = self._resolve_pronoun(start, end, "org")
-            return _Speaker(resolved.name, start, end, "org", named=resolved.name is not None)
+            if resolved.name is not None:
+                return _Speaker(resolved.name, start, end, "org", named=True)
         first = start
         if lowered[0] in _DETERMINERS and len(words) > 1:
             first = start + narrative[start:head_end].index(words[1], len(words[0]))
@@ -944,13 +1012,14 @@ class _Analysis:
         pieces: list[tuple[int, int]] = []
         depth = 0
         piece_start = start
-        for index in range(start, end):
-            char = narrative[index]
+        for match in _BRACKET_OR_COMMA.finditer(narrative, start, end):
+            char = match.group()
+            index = match.start()
             if char == "(":
                 depth += 1
             elif char == ")":
                 depth = max(0, depth - 1)
-            elif char == "," and depth == 0 and (index + 1 >= end or narrative[index + 1] not in "”’\""):
+            elif depth == 0 and (index + 1 >= end or narrative[index + 1] not in "”’\""):
                 pieces.append((piece_start, index))
                 piece_start = index + 1
         pieces.append((piece_start, end))
@@ -1082,7 +1151,8 @@ class _Analysis:
     def _attribution_before(self, boundary: int, open_at: int, seg: _Segment) -> tuple[_Speaker, str, int] | None:
         """`X said: “…”` / `X told Y, “…”` right before a quote."""
         narrative = self.narrative
-        match = _BEFORE_ATTRIBUTION.search(narrative, boundary, open_at)
+        # The cue sits just before the quote: look only at the last stretch of the sentence.
+        match = _BEFORE_ATTRIBUTION.search(narrative, max(boundary, open_at - 100), open_at)
         if match is None:
             return None
         ext = match.group("ext")
@@ -1091,10 +1161,7 @@ class _Analysis:
         spoken = self.text[seg.start : seg.start + 1]
         if match.group("punct") is None and (ext.strip() or not spoken.isupper()):
             return None
-        subject_end = match.start()
-        aux = _AUX_TAIL.search(narrative, boundary, subject_end)
-        if aux is not None:
-            subject_end = aux.start()
+        subject_end = _strip_auxiliaries(narrative, boundary, match.start())
         if subject_end <= boundary:
             return None
         speaker = self._speaker_from_region(boundary, subject_end, subject_first=False)
@@ -1161,15 +1228,18 @@ class _Analysis:
         """The first reporting clause of a sentence, and the clauses coordinated with it."""
         narrative = self.narrative
         body_end = self._body_end(s_start, s_end)
-        for cue in _CUE.finditer(narrative, s_start, body_end):
-            if self._report(s_start, body_end, cue, p_index):
+        index = bisect_left(self.cue_starts, s_start)
+        while index < len(self.cues) and self.cues[index].start < body_end:
+            cue = self.cues[index]
+            index += 1
+            if cue.end <= body_end and self._report(s_start, body_end, cue, p_index):
                 return
 
-    def _report(self, s_start: int, body_end: int, cue: re.Match[str], p_index: int) -> bool:
+    def _report(self, s_start: int, body_end: int, cue: _Cue, p_index: int) -> bool:
         """Build the indirect (or mixed) quote around one cue; False when the cue does not hold."""
         narrative = self.narrative
-        cue_start, cue_end = cue.span()
-        if cue.group("according"):
+        cue_start, cue_end = cue.start, cue.end
+        if cue.kind == "according":
             return self._according_to(s_start, body_end, cue, p_index)
         previous = narrative[max(s_start, cue_start - 20) : cue_start].split()
         if previous and previous[-1].lower() in _CUE_BLOCKERS:
@@ -1177,11 +1247,8 @@ class _Analysis:
         if previous and previous[-1].lower() in ("and", "or", "but") and cue_start - s_start < 200:
             # "X attacked Y and said Z": the subject is out of reach of these rules.
             return False
-        subject_end = cue_start
-        aux = _AUX_TAIL.search(narrative, s_start, cue_start)
-        if aux is not None:
-            subject_end = aux.start()
-        cue_text = _normalise_cue(cue.group())
+        subject_end = _strip_auxiliaries(narrative, s_start, cue_start)
+        cue_text = cue.word
         position = cue_end
         for _ in range(3):
             extension = _STATEMENT_EXTENSION.match(narrative, position, body_end)
@@ -1195,19 +1262,18 @@ class _Analysis:
                 position = adjunct.end()
                 continue
             break
-        if cue.group("described"):
-            as_match = re.compile(r"\s+as\s").search(narrative, position, body_end)
-            if as_match is None:
+        if cue.kind == "described":
+            if _AS.search(narrative, position, body_end) is None:
                 return False
             cue_text = "described ... as"
-        elif cue.group() in ("told", "tells"):
+        elif cue.word in ("told", "tells"):
             position = self._audience_end(position, body_end)
         rest = narrative[position:body_end]
         stripped = rest.lstrip()
         left_text = narrative[s_start:subject_end].rstrip()
         if not stripped or stripped.startswith(","):
             return self._report_after_content(s_start, subject_end, cue_text, position, body_end, p_index)
-        if left_text.endswith(",") and not cue.group("described"):
+        if left_text.endswith(",") and cue.kind != "described":
             inverted_end = _next_comma(narrative, position, body_end)
             speaker = self._speaker_from_phrase(position, inverted_end)
             if speaker is not None and speaker.named and len(narrative[position:inverted_end].split()) <= 6:
@@ -1238,27 +1304,27 @@ class _Analysis:
         if not self._emit_report((content_start, content_end), speaker, cue_text, p_index):
             return False
         if coordinated is not None:
-            second = _CUE.match(narrative, coordinated.end(), body_end)
+            second = _cue_at(narrative, _CUE.match(narrative, coordinated.end(), body_end), body_end)
             if second is not None:
                 self._second_report(second, body_end, speaker, p_index)
         return True
 
-    def _second_report(self, cue: re.Match[str], body_end: int, speaker: _Speaker, p_index: int) -> None:
+    def _second_report(self, cue: _Cue, body_end: int, speaker: _Speaker, p_index: int) -> None:
         """A reporting verb sharing the subject of the one before (`… and said that …`)."""
         narrative = self.narrative
-        cue_text = _normalise_cue(cue.group())
-        position = cue.end()
+        cue_text = cue.word
+        position = cue.end
         extension = _STATEMENT_EXTENSION.match(narrative, position, body_end)
         if extension is not None:
             position = extension.end()
         adjunct = _TIME_ADJUNCT.match(narrative, position, body_end)
         if adjunct is not None:
             position = adjunct.end()
-        if cue.group("described"):
-            if re.compile(r"\s+as\s").search(narrative, position, body_end) is None:
+        if cue.kind == "described":
+            if _AS.search(narrative, position, body_end) is None:
                 return
             cue_text = "described ... as"
-        elif cue.group() in ("told", "tells"):
+        elif cue.word in ("told", "tells"):
             position = self._audience_end(position, body_end)
         that = _THAT.match(narrative, position, body_end)
         self._content_after(that.end() if that else position, body_end, speaker, cue_text, p_index)
@@ -1291,19 +1357,19 @@ class _Analysis:
         self._adding(after_cue, body_end, speaker, p_index)
         return True
 
-    def _according_to(self, s_start: int, body_end: int, cue: re.Match[str], p_index: int) -> bool:
+    def _according_to(self, s_start: int, body_end: int, cue: _Cue, p_index: int) -> bool:
         """`According to X, CONTENT` and `CONTENT, according to X[, …]`."""
         narrative = self.narrative
-        np_start = cue.end()
+        np_start = cue.end
         np_end = _next_comma(narrative, np_start, body_end)
         speaker = self._speaker_from_phrase(np_start, np_end)
         if speaker is None:
             return False
-        left = narrative[s_start : cue.start()].strip(" \t,")
+        left = narrative[s_start : cue.start].strip(" \t,")
         if not left or left.lower() in _LEADING_DISCOURSE:
             content = (np_end + 1, body_end)
         else:
-            content = (s_start, _strip_span(narrative, s_start, cue.start(), " \t,")[1])
+            content = (s_start, _strip_span(narrative, s_start, cue.start, " \t,")[1])
         return self._emit_report(content, speaker, "according to", p_index)
 
     def _adding(self, start: int, body_end: int, speaker: _Speaker | None, p_index: int) -> None:
@@ -1363,28 +1429,41 @@ class _Analysis:
         """Numbers reported as fact, with value, qualifier, unit, subject and source."""
         text = self.text
         drafts: list[_FigureDraft] = []
-        p_starts = [p[0] for p in self.paragraphs]
         consumed_until = -1
-        candidates = [(m.start(), 0, m) for m in _QUANTITY.finditer(text)]
-        candidates += [(m.start(), 1, m) for m in _FRACTION_OF.finditer(text)]
-        candidates.sort(key=lambda c: (c[0], c[1]))
-        for position, family, match in candidates:
-            if position < consumed_until:
+        # Find where numbers may start with two cheap searches, then run the full pattern only there.
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            word_anchors = [m.start() for m in _NUMBER_WORD_ANCHOR.finditer(lowered)]
+        else:  # lower() changed some lengths, so its offsets are not the text's
+            word_anchors = [m.start() for m in _NUMBER_WORD_ANCHOR_ANY_CASE.finditer(text)]
+        anchors = sorted({*word_anchors, *(m.start() for m in _DIGIT_RUN.finditer(text))})
+        for anchor in anchors:
+            if anchor < consumed_until:
                 continue
-            p_index = bisect_right(p_starts, position) - 1
-            if family == 1:
-                draft = self._fraction_figure(match, p_index, drafts)
-            else:
-                draft = self._quantity_figure(match, p_index, drafts)
-            if draft is not None:
-                drafts.append(draft)
-                consumed_until = draft.end
+            before = text[max(0, anchor - 4) : anchor]
+            prefix = (_CURRENCY_BEFORE if text[anchor].isdigit() else _ARTICLE_BEFORE).search(before)
+            starts = [anchor - (len(before) - prefix.start()), anchor] if prefix else [anchor]
+            p_index = bisect_right(self.paragraph_starts, anchor) - 1
+            for start in starts:
+                draft = None
+                fraction = _FRACTION_OF.match(text, start)
+                if fraction is not None:
+                    draft = self._fraction_figure(fraction, p_index, drafts)
+                else:
+                    quantity = _QUANTITY.match(text, start)
+                    if quantity is not None and quantity.end() > anchor:
+                        draft = self._quantity_figure(quantity, p_index, drafts)
+                if draft is not None:
+                    drafts.append(draft)
+                    consumed_until = draft.end
+                    break
         self._attribute_figures(drafts)
         return drafts
 
     def _quantity_figure(
         self, match: re.Match[str], p_index: int, drafts: list[_FigureDraft]
     ) -> _FigureDraft | None:
+        """A figure from a number match, or None where the number is not a reported count."""
         text = self.text
         start, end = match.span()
         value = _quantity_value(match)
@@ -1395,44 +1474,38 @@ class _Analysis:
         vague = match.group("vague") or match.group("several")
         words = match.group("words")
         digits = match.group("digits")
-        p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
-        left = text[max(p_start, start - 40) : start]
-        if digits and not currency and not percent and not match.group("dscale"):
-            if _not_a_count(text, start, end, digits, left):
-                return None
-        if words:
-            lowered = words.lower()
-            if lowered in ("one", "a", "an"):
-                return None
-            if _HYPHEN_UNIT.match(text, end):
-                return None
+        if words is not None and words.lower() in ("one", "a", "an"):
+            return None  # "one of its posts", "one that Ankara wants"
         if _HYPHEN_UNIT.match(text, end):
-            return None
+            return None  # "30-day truce", "five-year-old"
+        p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
+        before = _words_before(text, p_start, start)
+        if digits and not currency and not percent and not match.group("dscale"):
+            if _not_a_count(text, start, end, digits, before):
+                return None
         qualifier = "at least" if vague else "exact"
         span_start = start
-        qualifier_match = _QUALIFIER_BEFORE.search(left)
-        if qualifier_match is not None:
-            qualifier = _QUALIFIERS[" ".join(qualifier_match.group("q").lower().split())]
-            span_start = start - (len(left) - qualifier_match.start("q"))
+        stated = _qualifier_before(before)
+        if stated is not None:
+            qualifier, span_start = stated
         span_end = end
         # Ranges: "between 300 and 400", "from 2,000 to 3,000", "300-400", "two to three million".
         joined = _RANGE_JOIN.match(text, end)
-        if joined is not None and (qualifier == "range" or joined.group().strip() in ("-", "–", "—", "to")):
-            second = _QUANTITY.match(text, joined.end())
-            if second is not None and (joined.group().strip().lower() != "and" or qualifier == "range"):
-                second_value = _quantity_value(second)
-                if second_value is not None:
-                    first_has_scale = bool(match.group("dscale")) or (words is not None and _has_scale(words))
-                    second_scale = _scale_of(second)
-                    if not first_has_scale and second_scale and value < second_value / second_scale * 10:
-                        value *= second_scale
-                    qualifier = "range"
-                    span_end = second.end()
-                    end = second.end()
-                    percent = percent or second.group("pct") is not None
-                    currency = currency or second.group("cur")
+        if joined is not None:
+            joiner = joined.group().strip().lower()
+            second = _QUANTITY.match(text, joined.end()) if joiner != "and" or qualifier == "range" else None
+            second_value = _quantity_value(second) if second is not None else None
+            if second is not None and second_value is not None:
+                first_has_scale = bool(match.group("dscale")) or (words is not None and _has_scale(words))
+                second_scale = _scale_of(second)
+                if not first_has_scale and second_scale and value < second_value / second_scale * 10:
+                    value *= second_scale  # "two to three million": the scale is shared
+                qualifier = "range"
+                span_end = end = second.end()
+                percent = percent or second.group("pct") is not None
+                currency = currency or second.group("cur")
         if qualifier == "range" and span_end == match.end():
-            # "from 2,000" without "to …" is no range: drop the "from".
+            # "from 2,000" with no "to …" is no range: the "from" is not part of the figure.
             qualifier = "exact"
             span_start = start
         unit: str | None = None
@@ -1444,49 +1517,47 @@ class _Analysis:
             unit = _CURRENCIES[currency]
         elif match.group("aunit"):
             unit = match.group("aunit").lower()
+        elif _OF_PRONOUN.match(text, span_end):
+            # "nearly 700,000 of them": the figure before says what "them" counts.
+            previous = _previous_in_sentence(text, drafts, start)
+            unit = previous.unit if previous is not None else None
+            inherited = True
         else:
-            of_pronoun = _OF_PRONOUN.match(text, span_end)
-            if of_pronoun is not None:
-                previous = _previous_in_sentence(text, drafts, start)
-                unit = previous.unit if previous is not None else None
-                inherited = True
-            else:
-                scan_from = span_end
-                if vague:
-                    of = re.compile(r"\s+of").match(text, span_end)
-                    scan_from = of.end() if of else span_end
-                found = _unit_after(text, scan_from)
-                if found == "time":
-                    return None
-                if found is not None:
-                    unit, unit_end = found
-                    if unit in _CURRENCY_NOUNS:
-                        unit = _CURRENCY_NOUNS[unit]
-                elif vague:
-                    return None
-        small_word = words is not None and not _has_scale(words)
-        if small_word and (unit is None or _DETERMINER_BEFORE.search(text[max(p_start, start - 12) : start])):
-            return None
-        if words is not None and not small_word and _DETERMINER_BEFORE.search(text[max(p_start, start - 12) : start]) and unit is None:
-            return None
+            scan_from = span_end
+            if vague:
+                of = _OF.match(text, span_end)
+                scan_from = of.end() if of else span_end
+            found = _unit_after(text, scan_from)
+            if found == "time":
+                return None  # a duration: "three months", "10 days"
+            if found is not None:
+                unit, unit_end = found
+                unit = _CURRENCY_NOUNS.get(unit, unit)
+            elif vague:
+                return None
+        if words is not None:
+            determined = bool(before) and before[-1][1].lower() in _NUMBER_DETERMINERS
+            small_word = not _has_scale(words)
+            if small_word and (unit is None or determined):
+                return None  # "the two countries", "the first three months"
+            if determined and unit is None:
+                return None
         subject, participle = self._figure_subject(span_start, span_end, unit_end, unit, inherited, drafts, p_index)
         return _FigureDraft(span_start, unit_end, float(value), unit, qualifier, subject, participle, p_index)
 
     def _fraction_figure(self, match: re.Match[str], p_index: int, drafts: list[_FigureDraft]) -> _FigureDraft | None:
+        """`half of whom`, `a third of the town`: a share, as a percentage."""
         text = self.text
         fraction = " ".join(match.group("frac").lower().split())
         value, qualifier = _FRACTIONS[fraction]
         start, end = match.span("frac")
         p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
-        left = text[max(p_start, start - 40) : start]
-        qualifier_match = _QUALIFIER_BEFORE.search(left)
-        if qualifier_match is not None and _QUALIFIERS[" ".join(qualifier_match.group("q").lower().split())] != "range":
-            qualifier = _QUALIFIERS[" ".join(qualifier_match.group("q").lower().split())]
-            start = start - (len(left) - qualifier_match.start("q"))
+        stated = _qualifier_before(_words_before(text, p_start, start))
+        if stated is not None and stated[0] != "range":
+            qualifier, start = stated
         previous = _previous_in_sentence(text, drafts, start)
         counted = previous.unit if previous is not None and previous.unit != "%" else None
-        after_of = match.end()
-        pronoun = re.compile(r"(?:whom|them|those|these)\b").match(text, after_of)
+        pronoun = _WHOM.match(text, match.end())
         if pronoun is not None:
             verb_phrase = _verb_phrase(text, pronoun.end())
             if verb_phrase and counted:
@@ -1494,8 +1565,8 @@ class _Analysis:
             else:
                 subject = counted or verb_phrase
         else:
-            object_words = re.compile(r"(?:the|all|its|their)\s+([\w’'-]+(?:\s+[\w’'-]+)?)").match(text, after_of)
-            subject = object_words.group(1) if object_words else None
+            whole = _WHOLE.match(text, match.end())
+            subject = whole.group(1) if whole else None
         return _FigureDraft(start, end, value, "%", qualifier, subject, None, p_index)
 
     def _figure_subject(
@@ -1508,28 +1579,35 @@ class _Analysis:
         drafts: list[_FigureDraft],
         p_index: int,
     ) -> tuple[str | None, str | None]:
-        """What a figure counts, from the words around it."""
+        """What a figure counts, from the words around it, and the verb that says so."""
         text = self.text
         counted = unit if unit not in (None, "%") and unit not in _CURRENCIES.values() else None
         p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
-        left = text[max(p_start, span_start - 60) : span_start]
-        home = _HOME_TO.search(left)
-        if home is not None:
-            place_end = span_start - (len(left) - home.start())
-            place = self.mention_by_end.get(place_end)
-            if place is not None:
-                return f"population of {self._canonical(place)}", None
-            return "population", None
-        transitive = _TRANSITIVE_BEFORE.search(left)
-        if transitive is not None and counted:
-            participle = _TRANSITIVE_PARTICIPLES[transitive.group("verb").lower()]
+        before = _words_before(text, p_start, span_start)
+        lowered = [word.lower() for _, word in before]
+        # "Idlib is home to three million people": the population of Idlib.
+        if lowered[-2:] == ["home", "to"] and len(before) >= 3:
+            verb = len(before) - 3
+            if lowered[verb] == "also" and verb > 0:
+                verb -= 1
+            if lowered[verb] == "been" and verb > 0:
+                verb -= 1
+            if lowered[verb] in _HOME_VERBS:
+                place = self.mention_by_end.get(_end_of_word_before(text, before[verb][0]))
+                return (f"population of {self._canonical(place)}" if place else "population"), None
+        # "killed 2,000 people", "forcing half a million people to flee".
+        index = len(lowered) - 1
+        while index >= 0 and lowered[index] in _COUNT_FILLERS:
+            index -= 1
+        if index >= 0 and lowered[index] in _TRANSITIVE_PARTICIPLES and counted:
+            participle = _TRANSITIVE_PARTICIPLES[lowered[index]]
             if participle == "forced":
                 forced = _FORCED_TO.match(text, unit_end)
                 if forced is not None:
                     return f"{counted} forced to {_join(forced.group('verb'), forced.group('obj'))}", None
-                return f"{counted} forced", participle
             return f"{counted} {participle}", participle
-        if _INCLUDING_BEFORE.search(left) and counted:
+        # "…, including hundreds of civilians": counted by the verb of the figure before.
+        if counted and (lowered[-1:] == ["including"] or lowered[-2:] in (["among", "them"], ["among", "whom"])):
             previous = _previous_in_sentence(text, drafts, span_start)
             if previous is not None and previous.participle:
                 return f"{counted} {previous.participle}", previous.participle
@@ -1538,8 +1616,9 @@ class _Analysis:
             of_pronoun = _OF_PRONOUN.match(text, number_end)
             after = of_pronoun.end() if of_pronoun else number_end
         verb_phrase = _verb_phrase(text, after)
-        if verb_phrase and counted:
-            return f"{counted} {verb_phrase}", None
+        if verb_phrase:
+            participle = verb_phrase.split()[0] if verb_phrase.split()[0].endswith("ed") else None
+            return (f"{counted} {verb_phrase}" if counted else verb_phrase), participle
         return counted, None
 
     def _attribute_figures(self, drafts: list[_FigureDraft]) -> None:
@@ -1570,9 +1649,10 @@ class _Analysis:
         narrative = self.narrative
         text = self.text
         stances: list[Stance] = []
-        for match in _STANCE_VERB.finditer(narrative):
-            holder = self.mention_by_end.get(match.start())
-            if holder is None:
+        for holder in self.mentions:
+            # Matching after each name is far cheaper than searching the verbs everywhere.
+            match = _STANCE_VERB.match(narrative, holder.end)
+            if match is None:
                 continue
             before = narrative[max(0, holder.start - 12) : holder.start].split()
             previous = before[-1].lower() if before else ""
@@ -1652,6 +1732,18 @@ def _strip_span(text: str, start: int, end: int, chars: str) -> tuple[int, int]:
     return start, end
 
 
+def _strip_auxiliaries(text: str, start: int, end: int) -> int:
+    """Where the subject before a reporting verb ends: "activists have also | said"."""
+    while True:
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        space = text.rfind(" ", start, end)
+        word_start = space + 1 if space >= 0 else start
+        if word_start >= end or text[word_start:end] not in _SUBJECT_TAIL_WORDS:
+            return end
+        end = word_start
+
+
 def _first_word(text: str, piece: tuple[int, int]) -> str:
     word = _WORD.match(text, piece[0], piece[1])
     return word.group() if word else ""
@@ -1660,14 +1752,14 @@ def _first_word(text: str, piece: tuple[int, int]) -> str:
 def _next_comma(text: str, start: int, end: int) -> int:
     """The offset of the next comma outside brackets, or `end`."""
     depth = 0
-    for index in range(start, end):
-        char = text[index]
+    for match in _BRACKET_OR_COMMA.finditer(text, start, end):
+        char = match.group()
         if char == "(":
             depth += 1
         elif char == ")":
             depth = max(0, depth - 1)
-        elif char == "," and depth == 0:
-            return index
+        elif depth == 0:
+            return match.start()
     return end
 
 
@@ -1678,6 +1770,23 @@ def _looks_appositive(text: str, piece: tuple[int, int]) -> bool:
         return False
     first = words[0]
     return first.lower() in ("a", "an", "the", "his", "her", "its", "their") or first[:1].islower() or first.endswith(("’s", "'s"))
+
+
+def _cue_at(narrative: str, match: re.Match[str] | None, limit: int) -> _Cue | None:
+    """The cue a reporting word starts, or None where the word reports nothing here."""
+    if match is None:
+        return None
+    word = match.group()
+    if word in _CUE_VERBS:
+        return _Cue(match.start(), match.end(), word, "verb")
+    if word == "described":
+        return _Cue(match.start(), match.end(), word, "described")
+    if word in ("according", "According"):
+        to = _TO.match(narrative, match.end(), limit)
+        return _Cue(match.start(), to.end(), "according to", "according") if to else None
+    if word in _BARE_CUES and _THAT_AHEAD.match(narrative, match.end(), limit):
+        return _Cue(match.start(), match.end(), word, "verb")
+    return None
 
 
 def _normalise_cue(cue: str) -> str:
@@ -1706,47 +1815,64 @@ def _appositive_kind(narrative: str, end: int) -> str:
     return _phrase_kind(clause)
 
 
+_JOINERS = frozenset("of for the".split())
+_PARTICLES = frozenset("al el bin ibn abu bint lil de da di du van von der".split())
+
+
 def _clean_mention(narrative: str, start: int, end: int) -> _Mention | None:
     """Strip stop words, titles and modifiers off a raw capitalised run; None if nothing is left."""
-    raw = narrative[start:end]
-    tokens = [(m.start() + start, m.end() + start, m.group()) for m in re.finditer(r"\S+", raw)]
+    words = narrative[start:end].split(" ")
+    offsets = []
+    position = start
+    for word in words:
+        offsets.append(position)
+        position += len(word) + 1
+    first, last = 0, len(words)
     title_start: int | None = None
-    while tokens:
-        word = tokens[0][2]
+    while first < last:
+        word = words[first]
+        lowered = word.lower()
         if word in _CAPITAL_STOPWORDS and word not in _PERSON_TITLES:
-            tokens.pop(0)
             title_start = None
-        elif word in _TITLES and len(tokens) > 1:
+        elif word in _TITLES and last - first > 1:
             # The title stays in the mention ("Mr Assad") but not in the name.
             if title_start is None:
-                title_start = tokens[0][0]
-            tokens.pop(0)
-        elif _MODIFIER_TOKEN.search(word) and len(tokens) > 1:
-            tokens.pop(0)
-        elif word.lower() in ("of", "for", "the", "al", "el", "bin", "ibn", "de", "da", "di", "du", "van", "von", "der"):
-            if len(tokens) > 1 and tokens[1][2][:1].isupper() and word.lower() in ("al", "el", "bin", "ibn", "de", "van", "von", "der", "da", "di", "du"):
-                break
-            tokens.pop(0)
+                title_start = offsets[first]
+        elif last - first > 1 and _MODIFIER_TOKEN.search(word):
+            pass
+        elif lowered in _JOINERS:
+            pass
+        elif lowered in _PARTICLES and not (last - first > 1 and words[first + 1][:1].isupper()):
+            pass
         else:
             break
-    while tokens and tokens[-1][2].lower() in ("of", "for", "the"):
-        tokens.pop()
-    if not tokens:
+        first += 1
+    while last > first and words[last - 1].lower() in _JOINERS:
+        last -= 1
+    if first >= last:
         return None
-    if len(tokens) == 1 and (tokens[0][2] in _DAYS_MONTHS or tokens[0][2] in _PERSON_TITLES):
+    if last - first == 1 and (words[first] in _DAYS_MONTHS or words[first] in _PERSON_TITLES):
         return None
-    if _MODIFIER_TOKEN.search(tokens[0][2]):
+    if _MODIFIER_TOKEN.search(words[first]):
         return None
     keys = tuple(
-        _NAME_PREFIX.sub("", word)
-        for _, _, word in tokens
-        if word.lower() not in ("of", "for", "the", "al", "el", "bin", "ibn")
+        _without_prefix(word)
+        for word in words[first:last]
+        if word.lower() not in _JOINERS and word.lower() not in _PARTICLES
     )
     if not keys:
         return None
-    name_start, m_end = tokens[0][0], tokens[-1][1]
+    name_start, m_end = offsets[first], offsets[last - 1] + len(words[last - 1])
     m_start = title_start if title_start is not None else name_start
     return _Mention(m_start, m_end, narrative[name_start:m_end], keys, title_start is not None)
+
+
+def _without_prefix(word: str) -> str:
+    """`al-Assad` → `Assad`, so "Assad" and "Bashar al-Assad" match."""
+    head, dash, rest = word.partition("-")
+    if dash and rest and head.lower() in _PARTICLES:
+        return rest
+    return word
 
 
 def _quantity_value(match: re.Match[str]) -> float | None:
@@ -1816,24 +1942,58 @@ def _scale_of(match: re.Match[str]) -> float | None:
     return None
 
 
-def _not_a_count(text: str, start: int, end: int, digits: str, left: str) -> bool:
+def _words_before(text: str, floor: int, end: int, count: int = 4) -> list[tuple[int, str]]:
+    """The last few words before `end` (not before `floor`), with their offsets."""
+    window = max(floor, end - 60)
+    words = [(m.start(), m.group()) for m in _TOKEN.finditer(text, window, end)]
+    if window > floor and window > 0 and not text[window - 1].isspace() and words:
+        words = words[1:]  # the window cut the first word in two
+    return words[-count:]
+
+
+def _end_of_word_before(text: str, offset: int) -> int:
+    """The end of the word before the one starting at `offset`."""
+    end = offset
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _qualifier_before(before: list[tuple[int, str]]) -> tuple[str, int] | None:
+    """The qualifier written right before a number ("more than", "nearly") and where it starts."""
+    for count in (3, 2, 1):
+        if len(before) >= count:
+            phrase = " ".join(word.lower() for _, word in before[-count:])
+            qualifier = _QUALIFIERS.get(phrase)
+            if qualifier is not None:
+                return qualifier, before[-count][0]
+    return None
+
+
+def _not_a_count(text: str, start: int, end: int, digits: str, before: list[tuple[int, str]]) -> bool:
     """Years, dates, times, and numbers that are part of a name."""
-    if _MONTH_BEFORE.search(left) and "," not in digits and len(digits) <= 2:
-        return True
-    if _MONTH_AFTER.match(text, end) and len(digits) <= 2:
-        return True
-    if _TIME_AFTER.match(text, end) or text[end : end + 1] == ":" or text[end : end + 1] == "/":
-        return True
-    if _NAME_BEFORE_NUMBER.search(text[max(0, start - 30) : start]) and "," not in digits:
-        word = text[max(0, start - 30) : start].split()[-1]
-        if word not in _DAYS_MONTHS and word.lower() not in _QUALIFIERS:
-            return True
+    short = len(digits) <= 2
+    last = before[-1][1] if before else ""
+    if short and last.rstrip(".") in _MONTHS:
+        return True  # "April 30"
+    if short and _MONTH_AFTER.match(text, end):
+        return True  # "30 April", "1st of May"
+    if _TIME_AFTER.match(text, end) or text[end : end + 1] in (":", "/"):
+        return True  # "10:30", "9am", "12/05"
+    if (
+        "," not in digits
+        and last[:1].isupper()
+        and last.rstrip(".") not in _MONTHS
+        and last not in _DAYS_MONTHS
+        and last.lower() not in _QUALIFIERS
+        and len(before) >= 2
+        and (before[-2][1][-1:].islower() or before[-2][1][-1:] in ",;:")
+    ):
+        return True  # "Resolution 2254", "Flight 17": part of a name
     if len(digits) == 4 and digits.isdigit() and 1500 <= int(digits) <= 2100:
         found = _unit_after(text, end)
-        if found is None or found == "time":
-            return True
-        if text[end : end + 1] == "s":
-            return True
+        if found is None or found == "time" or text[end : end + 1] == "s":
+            return True  # "since 2014", "the 1990s"
     return False
 
 

@@ -93,46 +93,48 @@ def manual_id() -> str:
     return "m_" + uuid.uuid4().hex[:20]
 
 
-def _payload(annotation: Annotation) -> str:
-    """The stored form of an edited or added annotation: span, fields and origin."""
+def _edited(annotation: Annotation | None) -> list[Any]:
+    """The decision columns for an edited or added annotation: span, text, fields, origin."""
+    if annotation is None:
+        return [None] * 5
     origin = annotation.origin or Origin(engine="manual")
-    return to_json(
-        {
-            "kind": annotation.kind,
-            "start": annotation.start,
-            "end": annotation.end,
-            "text": annotation.text,
-            "fields": annotation.fields(),
-            "origin": origin.model_dump(mode="json"),
-        }
-    )
+    return [annotation.start, annotation.end, annotation.text, to_json(annotation.fields()),
+            to_json(origin.model_dump(mode="json"))]
 
 
-# Items as they stand: proposals (span and fields replaced by an edit) and manually added items.
+# Items as they stand: proposals (span and fields replaced by an edit) and items added by hand.
+# Rows come ordered by document (in the order documents were added), then span.
+_ITEM_COLUMNS = "id, document_id, kind, start, \"end\", text, action, fields, origin, proposal_id, annotator"
+# The same item as one contract JSON object, built by SQLite: export is mostly this query.
+_RECORD_COLUMNS = """document_id,
+    '{"id":' || json_quote(id) || ',"kind":' || json_quote(kind) || ',"start":' || start || ',"end":' || "end"
+    || ',"text":' || json_quote(text) || ',"status":"'
+    || CASE action WHEN 'accept' THEN 'accepted' WHEN 'edit' THEN 'edited' WHEN 'reject' THEN 'rejected'
+                   WHEN 'add' THEN 'added' ELSE action END || '",'
+    || CASE WHEN fields = '{}' THEN '' ELSE substr(fields, 2, length(fields) - 2) || ',' END
+    || '"origin":' || origin || '}'"""
 _ITEMS_SQL = """
-(
+SELECT {columns} FROM (
     SELECT p.id AS id, p.document_id AS document_id, p.kind AS kind,
-           CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.start') ELSE p.start END AS start,
-           CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.end') ELSE p."end" END AS "end",
-           CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.text') ELSE p.text END AS text,
-           coalesce(d.action, 'proposed') AS action,
-           CASE WHEN d.action = 'edit' THEN json_extract(d.payload, '$.fields') ELSE p.fields END AS fields,
-           p.origin AS origin, p.id AS proposal_id, d.annotator AS annotator, doc.rowid AS document_order
+           coalesce(d.start, p.start) AS start, coalesce(d."end", p."end") AS "end",
+           coalesce(d.text, p.text) AS text, coalesce(d.action, 'proposed') AS action,
+           coalesce(d.fields, p.fields) AS fields, p.origin AS origin, p.id AS proposal_id,
+           d.annotator AS annotator, doc.rowid AS document_order
     FROM proposals p
     JOIN documents doc ON doc.id = p.document_id
     LEFT JOIN item_state s ON s.item_id = p.id
     LEFT JOIN decisions d ON d.id = s.decision_id
     WHERE {proposal_filter}
     UNION ALL
-    SELECT d.item_id, d.document_id, s.kind,
-           json_extract(d.payload, '$.start'), json_extract(d.payload, '$.end'), json_extract(d.payload, '$.text'),
-           'add', json_extract(d.payload, '$.fields'), json_extract(d.payload, '$.origin'),
-           NULL, d.annotator, doc.rowid
+    SELECT d.item_id, d.document_id, d.kind, d.start, d."end", d.text, 'add', d.fields, d.origin, NULL,
+           d.annotator, doc.rowid
     FROM item_state s
     JOIN decisions d ON d.id = s.decision_id
     JOIN documents doc ON doc.id = s.document_id
     WHERE s.proposal = 0 AND s.action = 'add' AND {added_filter}
 ) items
+WHERE {item_filter}
+ORDER BY document_order, start, "end", kind, id
 """
 
 
@@ -252,37 +254,106 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     def finish_run(
-        self, run_id: int, tokens_in: int = 0, tokens_out: int = 0, cost: float = 0.0, error: str | None = None
+        self,
+        run_id: int,
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        cost: float = 0.0,
+        error: str | None = None,
+        documents: int = 0,
+        failures: int = 0,
+        latency_ms: float | None = None,
     ) -> None:
-        """Record the end of a run with its token counts, cost and error, if any."""
+        """Record the end of a run: documents done, failures, tokens, cost, mean latency and any error."""
         with self.transaction():
             self.conn.execute(
-                "UPDATE runs SET finished_at = ?, tokens_in = ?, tokens_out = ?, cost = ?, error = ? WHERE id = ?",
-                [now(), tokens_in, tokens_out, cost, error, run_id],
+                "UPDATE runs SET finished_at = ?, tokens_in = ?, tokens_out = ?, cost = ?, error = ?, documents = ?, "
+                "failures = ?, latency_ms = ? WHERE id = ?",
+                [now(), tokens_in, tokens_out, cost, error, documents, failures, latency_ms, run_id],
+            )
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        """One run's record."""
+        cursor = self.conn.execute("SELECT * FROM runs WHERE id = ?", [run_id])
+        row = cursor.fetchone()
+        if row is None:
+            raise AnnotatorError(f"no run {run_id}")
+        return dict(zip([c[0] for c in cursor.description], row))
+
+    def record_failures(self, run_id: int | None, document_id: str, failures: Sequence[tuple[str | None, str, Any]]) -> None:
+        """Store proposals that failed (kind, reason, what was proposed) for a document."""
+        created_at = now()
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO proposal_failures (run_id, document_id, kind, reason, claimed, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [[run_id, document_id, kind, reason, None if claimed is None else to_json(claimed), created_at]
+                 for kind, reason, claimed in failures],
+            )
+
+    def failures(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        """Failed proposals, oldest first, for one document or all."""
+        cursor = self.conn.execute(
+            "SELECT run_id, document_id, kind, reason, claimed FROM proposal_failures "
+            "WHERE ? IS NULL OR document_id = ? ORDER BY id",
+            [document_id, document_id],
+        )
+        return [dict(zip([c[0] for c in cursor.description], row)) for row in cursor]
+
+    def cached_response(self, key: str) -> tuple[str, int, int] | None:
+        """A stored engine answer (response JSON, tokens in, tokens out), or None."""
+        row = self.conn.execute("SELECT response, tokens_in, tokens_out FROM responses WHERE key = ?", [key]).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def cache_response(
+        self, key: str, engine: str, model: str | None, prompt_hash: str, document_id: str, response: str,
+        tokens_in: int = 0, tokens_out: int = 0,
+    ) -> None:
+        """Keep an engine's answer for a document so that the same request is never made twice."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO responses (key, engine, model, prompt_hash, document_id, response, tokens_in, "
+                "tokens_out, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [key, engine, model, prompt_hash, document_id, response, tokens_in, tokens_out, now()],
             )
 
     # ---------------------------------------------------------------- proposals
 
-    def add_proposals(self, document_id: str, annotations: Sequence[Annotation], run_id: int | None = None) -> list[str]:
-        """Store proposals for a document; return their ids (a proposal already stored is kept once)."""
+    def add_proposals(
+        self,
+        document_id: str,
+        annotations: Sequence[Annotation],
+        run_id: int | None = None,
+        groundings: Sequence[tuple[float, str, str | None]] | None = None,
+    ) -> list[str]:
+        """Store proposals for a document; return their ids (a proposal already stored is kept once).
+
+        `groundings`, one per annotation, is how each span was found: score, method and, when the
+        engine's words were not verbatim, those words.
+        """
         created_at = now()
         ids: list[str] = []
         rows = []
-        for annotation in annotations:
+        for index, annotation in enumerate(annotations):
             origin = to_json(annotation.origin.model_dump(mode="json")) if annotation.origin else "{}"
             item_id = annotation.id or proposal_id(document_id, annotation, origin)
+            score, method, claimed = groundings[index] if groundings is not None else (None, None, None)
             ids.append(item_id)
             rows.append(
                 [item_id, run_id, document_id, annotation.kind, annotation.start, annotation.end, annotation.text,
-                 to_json(annotation.fields()), origin, created_at]
+                 to_json(annotation.fields()), origin, created_at, score, method, claimed]
             )
         with self.transaction():
             self.conn.executemany(
                 "INSERT OR IGNORE INTO proposals (id, run_id, document_id, kind, start, \"end\", text, fields, origin, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, grounding_score, grounding_method, claimed_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         return ids
+
+    def documents_with_proposals(self) -> set[str]:
+        """Ids of documents that have at least one proposal."""
+        return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM proposals")}
 
     # ---------------------------------------------------------------- decisions
 
@@ -324,10 +395,10 @@ class Store:
                     # An added item stays "added" when corrected: no model proposed it.
                     action = "add"
             cursor = self.conn.execute(
-                "INSERT INTO decisions (item_id, proposal_id, document_id, kind, action, payload, annotator, session, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [item_id, item_id if proposal else None, document_id, kind, action,
-                 _payload(annotation) if annotation is not None else None, annotator, self.session, now()],
+                "INSERT INTO decisions (item_id, proposal_id, document_id, kind, action, start, \"end\", text, fields, "
+                "origin, annotator, session, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [item_id, item_id if proposal else None, document_id, kind, action, *_edited(annotation),
+                 annotator, self.session, now()],
             )
         return int(cursor.lastrowid or 0)
 
@@ -380,7 +451,7 @@ class Store:
     def decisions(self, item_id: str) -> list[dict[str, Any]]:
         """Every event recorded for an item, oldest first."""
         cursor = self.conn.execute(
-            "SELECT id, action, payload, undoes, annotator, session, created_at FROM decisions "
+            "SELECT id, action, start, \"end\", text, fields, undoes, annotator, session, created_at FROM decisions "
             "WHERE item_id = ? ORDER BY id",
             [item_id],
         )
@@ -396,7 +467,23 @@ class Store:
         kinds: Sequence[str] | None = None,
     ) -> Iterator[StoredAnnotation]:
         """Items as they stand now, by document (in the order documents were added), then span."""
-        where: list[str] = []
+        for row in self._items(_ITEM_COLUMNS, document_id, statuses, kinds):
+            yield StoredAnnotation(
+                id=row[0], document_id=row[1], kind=row[2], start=row[3], end=row[4], text=row[5],
+                status=STATUS_OF_ACTION.get(row[6], row[6]), fields_json=row[7], origin_json=row[8],
+                proposal_id=row[9], annotator=row[10],
+            )
+
+    def annotation_records(
+        self, statuses: Sequence[str] | None = None, kinds: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str]]:
+        """(document id, the item as contract JSON) for every item, in `annotations()` order."""
+        return self._items(_RECORD_COLUMNS, None, statuses, kinds)
+
+    def _items(
+        self, columns: str, document_id: str | None, statuses: Sequence[str] | None, kinds: Sequence[str] | None
+    ) -> Iterator[tuple[Any, ...]]:
+        where = ["1"]
         params: dict[str, Any] = {"document_id": document_id}
         if statuses is not None:
             actions = [ACTION_OF_STATUS[status] for status in statuses]
@@ -407,18 +494,13 @@ class Store:
             params.update({f"k{i}": kind for i, kind in enumerate(kinds)})
         # Two forms, so that one document's items are found through the indexes.
         by_document = document_id is not None
-        sql = "SELECT * FROM " + _ITEMS_SQL.format(
+        sql = _ITEMS_SQL.format(
+            columns=columns,
             proposal_filter="p.document_id = :document_id" if by_document else "1",
             added_filter="s.document_id = :document_id" if by_document else "1",
+            item_filter=" AND ".join(where),
         )
-        sql += " WHERE " + " AND ".join(where) if where else ""
-        sql += ' ORDER BY document_order, start, "end", kind, id'
-        for row in self.conn.execute(sql, params):
-            yield StoredAnnotation(
-                id=row[0], document_id=row[1], kind=row[2], start=row[3], end=row[4], text=row[5],
-                status=STATUS_OF_ACTION.get(row[6], row[6]), fields_json=row[7], origin_json=row[8],
-                proposal_id=row[9], annotator=row[10],
-            )
+        return self.conn.execute(sql, params)
 
     def stats(self) -> dict[str, Any]:
         """Counts of documents, proposals and decisions, items by status and kind, percent reviewed."""

@@ -69,13 +69,18 @@ def m001_initial(db: Database) -> None:
             document_id TEXT NOT NULL REFERENCES documents(id),
             kind TEXT NOT NULL,
             action TEXT NOT NULL CHECK (action IN ('accept', 'edit', 'reject', 'add', 'undo')),
-            payload TEXT,                     -- the whole annotation after an edit or add
+            -- The annotation as it stands after an edit or add (null for the other actions).
+            start INTEGER,
+            "end" INTEGER,
+            text TEXT,
+            fields TEXT,                      -- the kind's own fields, canonical JSON
+            origin TEXT,                      -- an added item's provenance, canonical JSON
             undoes INTEGER REFERENCES decisions(id),
             annotator TEXT NOT NULL,
             session TEXT NOT NULL,
             created_at TEXT NOT NULL,
             CHECK ((action = 'undo') = (undoes IS NOT NULL)),
-            CHECK ((action IN ('edit', 'add')) = (payload IS NOT NULL))
+            CHECK ((action IN ('edit', 'add')) = (fields IS NOT NULL AND text IS NOT NULL))
         );
         CREATE INDEX decisions_item ON decisions(item_id, id);
         CREATE INDEX decisions_document ON decisions(document_id);
@@ -124,7 +129,46 @@ def m001_initial(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_initial]
+def m002_proposal_provenance(db: Database) -> None:
+    """Grounding of each proposal, failed proposals with their reasons, and the response cache."""
+    db.executescript(
+        """
+        ALTER TABLE proposals ADD COLUMN grounding_score REAL;
+        ALTER TABLE proposals ADD COLUMN grounding_method TEXT;
+        ALTER TABLE proposals ADD COLUMN claimed_text TEXT;   -- the model's words, when not verbatim
+        ALTER TABLE runs ADD COLUMN latency_ms REAL;
+        ALTER TABLE runs ADD COLUMN documents INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+
+        -- A proposal that could not be stored as a span (ungrounded), or a request that failed.
+        CREATE TABLE proposal_failures (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            document_id TEXT NOT NULL REFERENCES documents(id),
+            kind TEXT,
+            reason TEXT NOT NULL,
+            claimed TEXT,                     -- what the engine proposed, JSON, when there was an answer
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX proposal_failures_document ON proposal_failures(document_id);
+
+        -- An engine's finished answer for one document, so that a re-run costs nothing.
+        CREATE TABLE responses (
+            key TEXT PRIMARY KEY,             -- sha256 of engine, model, prompt hash, document, parameters
+            engine TEXT NOT NULL,
+            model TEXT,
+            prompt_hash TEXT NOT NULL,
+            document_id TEXT NOT NULL,
+            response TEXT NOT NULL,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_proposal_provenance]
 
 
 def pending(conn: sqlite3.Connection) -> list[str]:
