@@ -115,6 +115,88 @@ def ingest(
 
 
 @app.command()
+def propose(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to propose for; they are ingested first.")],
+    engine: Annotated[
+        str, typer.Option("--engine", help="auto (llm if a key or base URL is set, else rules), rules, llm or local.")
+    ] = "auto",
+    model: Annotated[Optional[str], typer.Option("--model", envvar="ANNOTATOR_MODEL", help="Model name.")] = None,
+    base_url: Annotated[
+        Optional[str],
+        typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp)."),
+    ] = None,
+    kind: KindOption = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    gguf: Annotated[Optional[str], typer.Option("--gguf", help="GGUF model file for --engine local.")] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Also write the proposals as contract JSONL (status proposed).")
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+    max_size: Annotated[str, typer.Option("--max-size", help="Skip files larger than this.")] = "5MB",
+) -> None:
+    """Propose annotations for documents with an engine; the run is recorded with its provenance.
+
+    Example: annotator propose seeds/ --base-url http://localhost:11434/v1 --model qwen2.5:7b
+    """
+    import asyncio
+    import os
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from annotator.export import proposals_jsonl
+    from annotator.ingest import parse_size, read_paths
+    from annotator.propose import choose_engine, propose_documents
+
+    kinds = _check_kinds(kind)
+    api_key = os.environ.get("OPENAI_API_KEY") or None
+    try:
+        report = read_paths(paths, parse_size(max_size))
+        for message in report.errors:
+            errors.print(f"error: {message}", markup=False)
+        if not report.documents:
+            raise fail("no documents to propose for")
+        choice = choose_engine(
+            engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds, concurrency=concurrency, gguf=gguf
+        )
+    except AnnotatorError as error:
+        raise fail(_redacted(str(error), api_key)) from None
+    errors.print(choice.reason, markup=False)
+    with store_at(db) as store:
+        store.add_documents(report.documents)
+        columns = [TextColumn("proposing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
+                   TimeElapsedColumn()]
+        with Progress(*columns, console=errors, transient=False, disable=len(report.documents) < 2) as bar:
+            task = bar.add_task("propose", total=len(report.documents), detail="")
+
+            def show(progress) -> None:
+                bar.update(task, completed=progress.done, detail=(
+                    f"failures {progress.failures}  tokens {progress.tokens:,}  cached {progress.cached}  "
+                    f"{progress.rate:.1f} docs/s"))
+
+            try:
+                summary = asyncio.run(propose_documents(store, report.documents, choice.engine, show))
+            except KeyboardInterrupt:
+                raise fail("interrupted: finished documents are stored; run again to resume", 130) from None
+        if out is not None:
+            with out.open("w", encoding="utf-8") as stream:
+                proposals_jsonl(stream, report.documents, summary.results)
+    progress = summary.progress
+    console.print(
+        f"proposed {progress.proposals} items for {progress.done} documents "
+        f"({progress.cached} from cache), failures {progress.failures}, run {summary.run_id}"
+    )
+    for document_id, result in summary.results.items():
+        for failure in result.failures[:3]:
+            errors.print(f"failed: {document_id[:19]} {failure.kind or ''}: {failure.reason}", markup=False)
+
+
+def _redacted(message: str, api_key: str | None) -> str:
+    from annotator.propose.llm import redact
+
+    return redact(message, api_key)
+
+
+@app.command()
 def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
     """Documents, proposals and decisions, items by status and kind, percent reviewed.
 

@@ -81,6 +81,33 @@ def export_jsonl(store: Store, out: IO[str], status: str = "gold", kinds: Sequen
     return count
 
 
+def proposals_jsonl(out: IO[str], documents: Sequence[Document], results: dict[str, Any]) -> int:
+    """Write proposals as contract JSONL with `status: proposed`, one line per document; return lines.
+
+    `results` maps a document id to its `propose.DocumentResult`.
+    """
+    from annotator.store import proposal_id
+
+    count = 0
+    for document in documents:
+        result = results.get(document.id)
+        if result is None:
+            continue
+        annotations = []
+        for proposal in result.proposals:
+            annotation = proposal.annotation
+            origin = annotation.origin.model_dump(mode="json") if annotation.origin else {}
+            annotations.append(
+                {"id": annotation.id or proposal_id(document.id, annotation, to_json(origin)), "kind": annotation.kind,
+                 "start": annotation.start, "end": annotation.end, "text": annotation.text, "status": "proposed",
+                 **annotation.fields(), "origin": origin}
+            )
+        out.write(to_json({"doc_id": document.id, "source": document.source, "title": document.title,
+                           "text": document.text, "annotations": annotations}) + "\n")
+        count += 1
+    return count
+
+
 def csv_columns() -> list[str]:
     """The CSV header: document and span columns, every kind's fields, then provenance."""
     kind_fields: list[str] = []

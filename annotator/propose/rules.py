@@ -338,25 +338,12 @@ _NAME_WORD = rf"(?:(?:al|el|bin|ibn|abu|bint|lil|de|da|di|du|van|von|der)[- ])?{
 # Starts on a capital so `re` can skip ahead by character class; a particle in front ("al-Jabha",
 # "al Qaida") is picked up afterwards by looking back from the capital.
 _NAME = re.compile(rf"{_CAP_WORD}(?:[ ](?:(?:of|for)(?:[ ]the)?[ ])?{_NAME_WORD})*")
-_PARTICLE_BEFORE = re.compile(r"(?<![^\W_])(?:al|el|bin|ibn|abu|bint|lil|de|da|di|du|van|von|der)[- ]$")
 _MODIFIER_TOKEN = re.compile(r"-(?:based|linked|backed|led|controlled|held|born|run|allied|aligned|affiliated|funded|owned)$")
 
-_SPEECH_VERBS = (
-    r"said|says|told|tells|added|adds|asked|asks|wrote|writes|explained|continued|insisted|warned|"
-    r"stressed|noted|replied|responded|recalled|declared|argued|claimed|admitted|acknowledged|confirmed|"
-    r"conceded|tweeted|posted|shouted|recounted|announced|stated|quoted\s+as\s+saying"
-)
-_AUX_WORDS = r"(?:(?:has|have|had|also|later|earlier|then|again|previously|reportedly|would|will|was)\s+)*"
-_AFTER_ATTRIBUTION = re.compile(
-    rf"\s*(?P<np>[^“”\"‘{_FILL}!?;:]{{1,160}}?)\s+{_AUX_WORDS}(?P<cue>{_SPEECH_VERBS})\b"
-)
-_AFTER_INVERTED = re.compile(
-    rf"\s*(?P<cue>said|says|added|asked|wrote|continued|explained|insisted)\s+(?P<np>[^,.;:“”\"{_FILL}]{{1,80}})"
-)
-_AFTER_ACCORDING = re.compile(rf"\s*,?\s*(?P<cue>according\s+to)\s+(?P<np>[^,.;:“”\"{_FILL}]{{1,100}})")
-_BEFORE_ATTRIBUTION = re.compile(
-    rf"\b(?P<cue>{_SPEECH_VERBS})\b(?P<ext>[^“”\"‘{_FILL}:,]{{0,60}}?)\s*(?P<punct>[:,])?\s*$"
-)
+# What may follow a reporting verb before the quote it introduces: `said in a statement:`.
+_BEFORE_TAIL = re.compile(rf"(?P<ext>[^“”\"‘{_FILL}:,]{{0,60}}?)\s*(?P<punct>[:,])?\s*")
+_QUOTE_OR_FILL = re.compile(rf"[“”\"{_FILL}]")
+_PHRASE_END = re.compile(rf"[,.;:!?“”\"{_FILL}]")
 _CUE_VERBS = frozenset(
     """said says told tells added adds stated states announced announces reported reports noted notes
     explained explains warned warns insisted insists argued argues claimed claims confirmed confirms
@@ -365,12 +352,20 @@ _CUE_VERBS = frozenset(
 )
 # Bare present forms report speech only before "that" ("activists note that …").
 _BARE_CUES = frozenset("say note report claim warn insist argue estimate believe believes believed".split())
-_CUE = re.compile(
-    r"\b(?:" + _alternation([*_CUE_VERBS, *_BARE_CUES, "described", "according", "According"]) + r")\b"
+# Verbs that attribute a quotation next to them but do not report speech on their own.
+_QUOTING_VERBS = frozenset(
+    "asked asks continued replied responded recalled conceded shouted recounted posted quoted".split()
 )
+_CUE = re.compile(
+    r"\b(?:"
+    + _alternation([*_CUE_VERBS, *_BARE_CUES, *_QUOTING_VERBS, "described", "according", "According"])
+    + r")\b"
+)
+_AS_SAYING = re.compile(r"\s+as\s+saying\b")
 _TO = re.compile(r"\s+to\b")
 _AS = re.compile(r"\s+as\s")
 _THAT_AHEAD = re.compile(r"\s+that\b")
+_THAT_WORD = re.compile(r"\bthat\b")
 _COORDINATED_CUE = re.compile(
     r"\s+and\s+(?:also\s+)?(?=(?:said|told|added|described|warned|noted|stressed|insisted|claimed|"
     r"denied|confirmed|announced|argued|explained|stated)\b)"
@@ -378,7 +373,7 @@ _COORDINATED_CUE = re.compile(
 _BRACKET_OR_COMMA = re.compile(r"[(),]")
 # Words between a subject and its reporting verb: "activists have also said".
 _SUBJECT_TAIL_WORDS = frozenset(
-    "has have had also later earlier then again previously reportedly repeatedly would will".split()
+    "has have had also later earlier then again previously reportedly repeatedly would will was is".split()
 )
 _STATEMENT_EXTENSION = re.compile(
     r"\s+(?:in|on|via|through)\s+(?:a|an|the|its|his|her|their)\s+(?:(?:written|joint|televised|brief|"
@@ -611,14 +606,13 @@ class _Analysis:
         self.segments = self._scan_quotes()
         self.segment_opens = [seg.open for seg in self.segments]
         self.narrative = self._mask()
-        self.mentions = self._find_mentions()
-        self.mention_starts = [m.start for m in self.mentions]
-        self.mention_by_end = {m.end: m for m in self.mentions}
-        self.mentions_by_key: dict[str, list[int]] = {}
-        for index, mention in enumerate(self.mentions):
-            if len(mention.keys) >= 2:
-                for key in mention.keys:
-                    self.mentions_by_key.setdefault(key, []).append(index)
+        # Capitalised runs are found in one pass and cleaned into mentions only when a rule asks:
+        # most of them (sentence openers, places) are never looked at.
+        self.name_spans = [match.span() for match in _NAME.finditer(self.narrative)]
+        self.name_starts = [start for start, _ in self.name_spans]
+        self.cleaned: dict[int, _Mention | None] = {}
+        self.name_by_end: dict[int, int] | None = None
+        self.full_names: dict[str, tuple[list[int], list[_Mention]]] = {}
         self.cues = [cue for match in _CUE.finditer(self.narrative) if (cue := _cue_at(self.narrative, match, len(text)))]
         self.cue_starts = [cue.start for cue in self.cues]
         self.speaker_log: list[tuple[int, _Speaker]] = []
@@ -761,52 +755,74 @@ class _Analysis:
 
     # -- names ----------------------------------------------------------------------------------
 
-    def _find_mentions(self) -> list[_Mention]:
-        """Capitalised names in the narrative, cleaned of titles, stop words and modifiers."""
+    def _mention(self, index: int) -> _Mention | None:
+        """The cleaned mention of the index-th capitalised run, or None if it names nothing."""
+        try:
+            return self.cleaned[index]
+        except KeyError:
+            pass
         narrative = self.narrative
-        mentions: list[_Mention] = []
-        for match in _NAME.finditer(narrative):
-            start, end = match.span()
-            before = narrative[start - 1] if start else " "
-            if before.isalnum():
-                continue  # a capital inside a word ("iPhone")
+        start, end = self.name_spans[index]
+        before = narrative[start - 1] if start else " "
+        mention: _Mention | None = None
+        if before.isalnum() or before in "’'":
+            pass  # a capital inside a word ("iPhone", "Hay’Et")
+        else:
             if before in "- ":
-                particle = _PARTICLE_BEFORE.search(narrative, max(0, start - 5), start)
-                if particle is not None:
-                    start = particle.start()
+                particle = narrative[max(0, start - 5) : start - 1].rpartition(" ")[2]
+                if particle in _PARTICLES and not narrative[start - len(particle) - 2 : start - len(particle) - 1].isalnum():
+                    start -= len(particle) + 1  # "al-Jabha", "al Qaida"
                 elif before == "-":
-                    continue  # "pro-Assad", "Turkey-Syria": part of a compound word
-            elif before in "’'":
-                continue
-            raw = narrative[start:end]
-            if " " not in raw and "-" not in raw:
-                # One plain word, by far the commonest case: skip the full clean-up.
-                if raw in _CAPITAL_STOPWORDS or raw in _DAYS_MONTHS or raw in _TITLES:
-                    continue
-                mentions.append(_Mention(start, end, raw, (raw,), False))
-                continue
-            mention = _clean_mention(narrative, start, end)
-            if mention is not None:
-                mentions.append(mention)
-        return mentions
+                    start = -1  # "pro-Assad", "Turkey-Syria": part of a compound word
+            if start >= 0:
+                raw = narrative[start:end]
+                if " " not in raw and "-" not in raw:
+                    # One plain word, the commonest case: no clean-up needed.
+                    if raw not in _CAPITAL_STOPWORDS and raw not in _DAYS_MONTHS and raw not in _TITLES:
+                        mention = _Mention(start, end, raw, (raw,), False)
+                else:
+                    mention = _clean_mention(narrative, start, end)
+        self.cleaned[index] = mention
+        return mention
+
+    def _mention_at(self, offset: int) -> _Mention | None:
+        """The mention whose capitalised run covers `offset`."""
+        index = bisect_right(self.name_starts, offset) - 1
+        if index < 0 or self.name_spans[index][1] <= offset:
+            return None
+        return self._mention(index)
+
+    def _mention_ending_at(self, end: int) -> _Mention | None:
+        """The mention that ends exactly at `end`."""
+        if self.name_by_end is None:
+            self.name_by_end = {span_end: index for index, (_, span_end) in enumerate(self.name_spans)}
+        index = self.name_by_end.get(end)
+        return self._mention(index) if index is not None else None
 
     def _mentions_in(self, start: int, end: int) -> list[_Mention]:
         """The mentions lying wholly inside [start, end)."""
-        lo = bisect_left(self.mention_starts, start)
+        # A run may begin a word or two before its mention ("But Ahmed Sheikho"): start a little early.
+        index = bisect_left(self.name_starts, start - 12)
         found = []
-        for index in range(lo, len(self.mentions)):
-            mention = self.mentions[index]
-            if mention.start >= end:
+        while index < len(self.name_spans):
+            span_start, span_end = self.name_spans[index]
+            if span_start >= end:
                 break
-            if mention.end <= end:
-                found.append(mention)
+            if span_end <= end:
+                mention = self._mention(index)
+                if mention is not None and mention.start >= start:
+                    found.append(mention)
+            index += 1
         return found
 
-    def _mention_kind(self, mention: _Mention, depth: int = 0) -> str:
-        """person, org or unknown, from the title, the words around it and the name itself."""
+    def _mention_kind(self, mention: _Mention, look_up_full_name: bool = True) -> str:
+        """person, org or unknown, from the title, the words around it and the name itself.
+
+        A one-word name of unknown kind takes the kind of the full name it stands for; scans over
+        many names (pronoun resolution) skip that look-up to stay cheap.
+        """
         if mention.kind is not None:
             return mention.kind
-        kind = "unknown"
         narrative = self.narrative
         if mention.title:
             kind = "person"
@@ -820,10 +836,12 @@ class _Analysis:
                 kind = "person"
             else:
                 kind = _appositive_kind(narrative, mention.end)
-                if kind == "unknown" and len(mention.keys) == 1 and depth == 0:
-                    full = self._full_name(mention)
-                    if full is not None:
-                        kind = self._mention_kind(full, depth + 1)
+        if kind == "unknown" and len(mention.keys) == 1:
+            if not look_up_full_name:
+                return kind
+            full = self._full_name(mention)
+            if full is not None:
+                kind = self._mention_kind(full, look_up_full_name=False)
         mention.kind = kind
         return kind
 
@@ -831,21 +849,32 @@ class _Analysis:
         """The longer name a one-word mention stands for: nearest earlier, else later in its paragraph."""
         if len(mention.keys) != 1:
             return None
-        indexes = self.mentions_by_key.get(mention.keys[0])
-        if not indexes:
-            return None
-        position = bisect_left(indexes, self._index_of(mention))
-        if position > 0:
-            return self.mentions[indexes[position - 1]]
-        paragraph_end = self._paragraph_end(mention.start)
-        for index in indexes[position:]:
-            candidate = self.mentions[index]
-            if candidate.start > mention.start and candidate.start < paragraph_end:
-                return candidate
+        starts, names = self._full_names_with(mention.keys[0])
+        index = bisect_left(starts, mention.start)
+        if index > 0:
+            return names[index - 1]
+        if index < len(starts) and starts[index] < self._paragraph_end(mention.start):
+            return names[index]
         return None
 
-    def _index_of(self, mention: _Mention) -> int:
-        return bisect_left(self.mention_starts, mention.start)
+    def _full_names_with(self, key: str) -> tuple[list[int], list[_Mention]]:
+        """Every name of two or more words containing the word `key`, in order; found once per word."""
+        cached = self.full_names.get(key)
+        if cached is not None:
+            return cached
+        narrative = self.narrative
+        starts: list[int] = []
+        names: list[_Mention] = []
+        position = narrative.find(key)
+        while position >= 0:
+            candidate = self._mention_at(position)
+            if candidate is not None and len(candidate.keys) >= 2 and key in candidate.keys:
+                if not starts or starts[-1] != candidate.start:
+                    starts.append(candidate.start)
+                    names.append(candidate)
+            position = narrative.find(key, position + len(key))
+        self.full_names[key] = (starts, names)
+        return starts, names
 
     def _paragraph_end(self, offset: int) -> int:
         index = bisect_right(self.paragraph_starts, offset) - 1
@@ -899,7 +928,7 @@ class _Analysis:
         lowered = phrase.lower()
         if lowered in _PRONOUNS:
             return self._resolve_pronoun(start, end, _PRONOUNS[lowered])
-        if _FILL in phrase or any(mark in phrase for mark in "“”\""):
+        if _QUOTE_OR_FILL.search(phrase):
             return None
         possessive = _POSSESSIVE_SOURCE.fullmatch(phrase) if "’" in phrase or "'" in phrase else None
         if possessive is not None:
@@ -988,22 +1017,24 @@ class _Analysis:
         log_index = len(self.speaker_log) - 1
         while log_index >= 0 and self.speaker_log[log_index][0] >= start:
             log_index -= 1
-        mention_index = bisect_left(self.mention_starts, start) - 1
+        mention_index = bisect_left(self.name_starts, start) - 1
         steps = 0
         while (log_index >= 0 or mention_index >= 0) and steps < 400:
             steps += 1
             log_pos = self.speaker_log[log_index][0] if log_index >= 0 else -1
-            mention_pos = self.mentions[mention_index].start if mention_index >= 0 else -1
+            mention_pos = self.name_spans[mention_index][0] if mention_index >= 0 else -1
             if log_pos >= mention_pos:
                 speaker = self.speaker_log[log_index][1]
                 log_index -= 1
                 if speaker.kind in accept and speaker.name:
                     return _Speaker(speaker.name, start, end, speaker.kind, named=True)
             else:
-                mention = self.mentions[mention_index]
+                mention = self._mention(mention_index)
                 mention_index -= 1
-                if self._mention_kind(mention) in accept:
-                    return _Speaker(self._canonical(mention), start, end, self._mention_kind(mention), named=True)
+                if mention is not None:
+                    kind = self._mention_kind(mention, look_up_full_name=False)
+                    if kind in accept:
+                        return _Speaker(self._canonical(mention), start, end, kind, named=True)
         return _Speaker(None, start, end, wanted)
 
     def _pieces(self, start: int, end: int) -> list[tuple[int, int]]:
@@ -1040,7 +1071,12 @@ class _Analysis:
         for seg in segments:
             chains.setdefault(seg.chain, []).append(seg)
         deferred: list[_Segment] = []
+        cue_starts = self.cue_starts
         for p_index, (p_start, p_end) in enumerate(self.paragraphs):
+            has_segment = seg_index < len(segments) and segments[seg_index].open < p_end
+            cue_index = bisect_left(cue_starts, p_start)
+            if not has_segment and (cue_index >= len(cue_starts) or cue_starts[cue_index] >= p_end):
+                continue  # nothing quoted and nothing reported: no need to split the sentences
             for s_start, s_end in self._sentences(p_start, p_end):
                 sentence_segments = []
                 while seg_index < len(segments) and segments[seg_index].open < s_end:
@@ -1120,58 +1156,67 @@ class _Analysis:
     def _attribution_after(self, start: int, end: int) -> tuple[_Speaker, str, int] | None:
         """`“…,” X said` / `“…,” said X` / `“…,” according to X` right after a quote."""
         narrative = self.narrative
-        inverted = _AFTER_INVERTED.match(narrative, start, end)
-        if inverted is not None:
-            np_start, np_end = inverted.span("np")
-            speaker = self._speaker_from_phrase(np_start, np_end)
-            if speaker is not None and speaker.named:
-                return speaker, _normalise_cue(inverted.group("cue")), inverted.end()
-        according = _AFTER_ACCORDING.match(narrative, start, end)
-        if according is not None:
-            speaker = self._speaker_from_phrase(*according.span("np"))
-            if speaker is not None:
-                return speaker, "according to", according.end()
-        match = _AFTER_ATTRIBUTION.match(narrative, start, end)
-        if match is None:
+        index = bisect_left(self.cue_starts, start)
+        if index >= len(self.cues) or self.cues[index].start >= end:
             return None
-        np_start, np_end = match.span("np")
-        if narrative[np_start:np_end].count(",") > 3:
+        cue = self.cues[index]
+        lead = narrative[start : cue.start]
+        if cue.kind == "described":
             return None
-        speaker = self._speaker_from_region(np_start, np_end, subject_first=True)
+        if not lead.strip(" \t,"):
+            # "“…,” said Mr Assad" and "“…,” according to the ministry": the speaker follows the cue.
+            stop = _PHRASE_END.search(narrative, cue.end, end)
+            np_end = stop.start() if stop else end
+            if len(narrative[cue.end : np_end].split()) > 8:
+                return None
+            speaker = self._speaker_from_phrase(cue.end, np_end)
+            if speaker is None or (cue.kind != "according" and not speaker.named):
+                return None
+            return speaker, cue.word, np_end
+        if cue.kind == "according" or len(lead) > 160 or lead.count(",") > 3:
+            return None
+        if _FILL in lead or any(mark in lead for mark in "“”\"‘!?;:"):
+            return None
+        subject_end = _strip_auxiliaries(narrative, start, cue.start)
+        speaker = self._speaker_from_region(start, subject_end, subject_first=True)
         if speaker is None:
             return None
-        cue = _normalise_cue(match.group("cue"))
-        cue_end = match.end()
+        cue_text, cue_end = cue.word, cue.end
         extension = _STATEMENT_EXTENSION.match(narrative, cue_end, end)
-        if extension is not None and cue == "said":
-            cue = f"{cue} {' '.join(extension.group().split())}"
+        if extension is not None and cue_text == "said":
+            cue_text = f"said {' '.join(extension.group().split())}"
             cue_end = extension.end()
-        return speaker, cue, cue_end
+        return speaker, cue_text, cue_end
 
     def _attribution_before(self, boundary: int, open_at: int, seg: _Segment) -> tuple[_Speaker, str, int] | None:
         """`X said: “…”` / `X told Y, “…”` right before a quote."""
         narrative = self.narrative
-        # The cue sits just before the quote: look only at the last stretch of the sentence.
-        match = _BEFORE_ATTRIBUTION.search(narrative, max(boundary, open_at - 100), open_at)
-        if match is None:
+        index = bisect_left(self.cue_starts, open_at) - 1
+        if index < 0:
             return None
-        ext = match.group("ext")
-        if re.search(r"\bthat\b", ext):
+        cue = self.cues[index]
+        if cue.start < boundary or cue.kind not in ("verb", "quoting"):
             return None
+        tail = _BEFORE_TAIL.fullmatch(narrative, cue.end, open_at)
+        if tail is None:
+            return None
+        ext = tail.group("ext")
+        if _THAT_WORD.search(ext):
+            return None  # "said that “…”": a partial quote inside reported speech
         spoken = self.text[seg.start : seg.start + 1]
-        if match.group("punct") is None and (ext.strip() or not spoken.isupper()):
+        if tail.group("punct") is None and (ext.strip() or not spoken.isupper()):
             return None
-        subject_end = _strip_auxiliaries(narrative, boundary, match.start())
+        subject_end = _strip_auxiliaries(narrative, boundary, cue.start)
         if subject_end <= boundary:
             return None
         speaker = self._speaker_from_region(boundary, subject_end, subject_first=False)
         if speaker is None:
             return None
-        cue = _normalise_cue(match.group("cue"))
-        extension = _STATEMENT_EXTENSION.match(narrative, match.end("cue"), open_at)
-        if extension is not None and cue == "said":
-            cue = f"{cue} {' '.join(extension.group().split())}"
-        return speaker, cue, open_at
+        cue_text = cue.word
+        extension = _STATEMENT_EXTENSION.match(narrative, cue.end, open_at)
+        if extension is not None and cue_text == "said":
+            cue_text = f"said {' '.join(extension.group().split())}"
+        return speaker, cue_text, open_at
 
     def _unattributed(self, seg: _Segment, p_index: int) -> None:
         """A quote with no attribution of its own: continue the previous speaker, or stand alone."""
@@ -1232,7 +1277,7 @@ class _Analysis:
         while index < len(self.cues) and self.cues[index].start < body_end:
             cue = self.cues[index]
             index += 1
-            if cue.end <= body_end and self._report(s_start, body_end, cue, p_index):
+            if cue.kind != "quoting" and cue.end <= body_end and self._report(s_start, body_end, cue, p_index):
                 return
 
     def _report(self, s_start: int, body_end: int, cue: _Cue, p_index: int) -> bool:
@@ -1415,9 +1460,9 @@ class _Analysis:
             start += 1
         word = _WORD.match(narrative, start, body_end)
         probe = word.end() + 1 if word is not None and word.group() == "the" else start
-        index = bisect_left(self.mention_starts, start)
-        if index < len(self.mentions) and self.mentions[index].start <= probe and self.mentions[index].end <= body_end:
-            return self.mentions[index].end
+        mention = self._mention_at(probe)
+        if mention is not None and mention.start <= probe and mention.end <= body_end:
+            return mention.end
         audience = _AUDIENCE_WORD.match(narrative, position, body_end)
         if audience is not None:
             return audience.end()
@@ -1593,7 +1638,7 @@ class _Analysis:
             if lowered[verb] == "been" and verb > 0:
                 verb -= 1
             if lowered[verb] in _HOME_VERBS:
-                place = self.mention_by_end.get(_end_of_word_before(text, before[verb][0]))
+                place = self._mention_ending_at(_end_of_word_before(text, before[verb][0]))
                 return (f"population of {self._canonical(place)}" if place else "population"), None
         # "killed 2,000 people", "forcing half a million people to flee".
         index = len(lowered) - 1
@@ -1649,10 +1694,13 @@ class _Analysis:
         narrative = self.narrative
         text = self.text
         stances: list[Stance] = []
-        for holder in self.mentions:
+        for index, (_, name_end) in enumerate(self.name_spans):
             # Matching after each name is far cheaper than searching the verbs everywhere.
-            match = _STANCE_VERB.match(narrative, holder.end)
+            match = _STANCE_VERB.match(narrative, name_end)
             if match is None:
+                continue
+            holder = self._mention(index)
+            if holder is None:
                 continue
             before = narrative[max(0, holder.start - 12) : holder.start].split()
             previous = before[-1].lower() if before else ""
@@ -1725,11 +1773,11 @@ def _trim_quoted(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _strip_span(text: str, start: int, end: int, chars: str) -> tuple[int, int]:
-    while start < end and text[start] in chars:
-        start += 1
-    while end > start and text[end - 1] in chars:
-        end -= 1
-    return start, end
+    """Narrow [start, end) past any of `chars` at either edge."""
+    piece = text[start:end]
+    left = piece.lstrip(chars)
+    start += len(piece) - len(left)
+    return start, start + len(left.rstrip(chars))
 
 
 def _strip_auxiliaries(text: str, start: int, end: int) -> int:
@@ -1786,6 +1834,11 @@ def _cue_at(narrative: str, match: re.Match[str] | None, limit: int) -> _Cue | N
         return _Cue(match.start(), to.end(), "according to", "according") if to else None
     if word in _BARE_CUES and _THAT_AHEAD.match(narrative, match.end(), limit):
         return _Cue(match.start(), match.end(), word, "verb")
+    if word == "quoted":
+        saying = _AS_SAYING.match(narrative, match.end(), limit)
+        return _Cue(match.start(), saying.end(), "quoted as saying", "quoting") if saying else None
+    if word in _QUOTING_VERBS:
+        return _Cue(match.start(), match.end(), word, "quoting")
     return None
 
 

@@ -1,0 +1,350 @@
+"""The `llm` engine: openai + instructor against any OpenAI-compatible endpoint.
+
+For each document, each kind and each chunk of the document, one chat request asks for the kind's
+items; the answer model is made from the kind's schema (`schemas.draft_models`), and its validator
+grounds every item in the document, so an item that is not in the text makes instructor re-ask
+with that message. After the re-asks, what still cannot be grounded is recorded as a failure.
+
+Two layers of retry, kept apart: instructor re-asks on a wrong answer; tenacity retries the
+transport (429 honouring Retry-After, 5xx, timeouts, connection errors) with exponential backoff
+and jitter, a bounded number of times. A server that refuses `response_format: json_schema`
+(llama.cpp's server does) gets `json_object` with the schema instead, from then on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import instructor
+import openai
+from instructor.core import IncompleteOutputException, InstructorRetryException
+from pydantic import ValidationError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from annotator.grounding import DocumentIndex, split_chunks
+from annotator.propose import DocumentResult, Failure, Proposal, origin
+from annotator.propose.prompts import Prompt, load_prompts, prompt_set
+from annotator.schemas import Annotation, Document, annotation_class, draft_models
+
+# instructor logs each failed attempt; failures are reported as data here, not as log lines.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+logging.getLogger("instructor").propagate = False
+
+DEFAULT_MODEL = "gpt-4o-mini"
+MAX_RETRY_AFTER = 120.0
+"""The longest a server's Retry-After is waited for before a retry."""
+# US dollars per million tokens (input, output), for the cost estimate of a run.
+PRICES = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+}
+_KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-]{6,}")
+
+
+def redact(text: str, secret: str | None) -> str:
+    """`text` with the API key (and anything shaped like an OpenAI key) masked."""
+    if secret:
+        text = text.replace(secret, "***")
+    return _KEY_PATTERN.sub("sk-***", text)
+
+
+def estimate_cost(model: str, tokens_in: int, tokens_out: int) -> float:
+    """US dollars for a model's tokens, 0 for a model without a known price (a local server)."""
+    for name, (price_in, price_out) in sorted(PRICES.items(), key=lambda item: -len(item[0])):
+        if model == name or model.startswith(name + "-"):
+            return (tokens_in * price_in + tokens_out * price_out) / 1_000_000
+    return 0.0
+
+
+def server_model(base_url: str, api_key: str | None) -> str:
+    """The first model a server lists (llama.cpp, vLLM and Ollama list what they serve)."""
+    from annotator.errors import AnnotatorError
+
+    try:
+        with openai.OpenAI(base_url=base_url, api_key=api_key or "no-key", max_retries=1, timeout=10) as client:
+            models = [model.id for model in client.models.list()]
+    except openai.APIError as error:
+        raise AnnotatorError(f"{base_url}: cannot list models ({redact(str(error), api_key)}); pass --model") from None
+    if not models:
+        raise AnnotatorError(f"{base_url}: the server lists no models; pass --model")
+    return models[0]
+
+
+def transport_error(error: BaseException) -> openai.APIError | None:
+    """The openai error at the root of `error` (instructor wraps them), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, openai.APIError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _retryable(error: BaseException) -> bool:
+    cause = transport_error(error)
+    if isinstance(cause, (openai.RateLimitError, openai.APIConnectionError, openai.InternalServerError)):
+        return not _refuses_json_schema(cause)
+    return isinstance(cause, openai.APIStatusError) and cause.status_code >= 500 and not _refuses_json_schema(cause)
+
+
+def _refuses_json_schema(error: openai.APIError) -> bool:
+    status = getattr(error, "status_code", None)
+    message = str(error).lower()
+    return status in (400, 422, 500) and "json_schema" in message
+
+
+def _wait(initial: float, maximum: float):
+    backoff = wait_exponential_jitter(multiplier=initial, max=maximum)
+
+    def wait(state: Any) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        cause = transport_error(error) if error else None
+        if isinstance(cause, openai.RateLimitError):
+            header = cause.response.headers.get("retry-after") if cause.response is not None else None
+            try:
+                return min(max(float(header), 0.0), MAX_RETRY_AFTER) if header else backoff(state)
+            except ValueError:
+                return backoff(state)
+        return backoff(state)
+
+    return wait
+
+
+class LLMEngine:
+    """Proposals from a chat model behind an OpenAI-compatible API."""
+
+    name = "llm"
+    cacheable = True
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        kinds: Sequence[str] | None = None,
+        prompts: dict[str, Prompt] | None = None,
+        concurrency: int = 8,
+        timeout: float = 120.0,
+        attempts: int = 5,
+        reasks: int = 2,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        max_chars: int = 12_000,
+        overlap: int = 1_000,
+        temperature: float = 0.0,
+    ) -> None:
+        self.model = model
+        self.prompts = prompts or load_prompts(kinds)
+        self.prompt_name, self.prompt_hash = prompt_set(self.prompts)
+        self.concurrency = concurrency
+        self.attempts = attempts
+        self.reasks = reasks
+        self.backoff = backoff
+        self.max_chars = max_chars
+        self.overlap = overlap
+        self.temperature = temperature
+        self.base_url = base_url
+        self.timeout = timeout
+        self._api_key = api_key
+        self.mode = instructor.Mode.JSON_SCHEMA
+        # Made inside the running event loop on first use, closed by `aclose()` at the end of a run.
+        self._client: openai.AsyncOpenAI | None = None
+        self._clients: dict[instructor.Mode, Any] = {}
+        self._requests: asyncio.Semaphore | None = None
+        self.params: dict[str, Any] = {
+            "temperature": temperature, "max_chars": max_chars, "overlap": overlap, "reasks": reasks,
+            "base_url": base_url,
+        }
+
+    def _instructor(self) -> Any:
+        if self._client is None:
+            # Local servers take any key; the openai client insists on one.
+            self._client = openai.AsyncOpenAI(
+                base_url=self.base_url, api_key=self._api_key or "no-key", max_retries=0, timeout=self.timeout
+            )
+        if self.mode not in self._clients:
+            self._clients[self.mode] = instructor.from_openai(self._client, mode=self.mode)
+        return self._clients[self.mode]
+
+    async def aclose(self) -> None:
+        """Close the HTTP client; the next run opens a new one."""
+        if self._client is not None:
+            await self._client.close()
+        self._client, self._clients, self._requests = None, {}, None
+
+    async def propose(self, document: Document) -> DocumentResult:
+        """Ask for every kind in every chunk of the document; ground and collect the answers."""
+        index = DocumentIndex(document.text)
+        chunks = split_chunks(document.text, self.max_chars, self.overlap)
+        jobs = [self._ask(kind, chunk.text, chunk.middle, index, document.text) for kind in self.prompts for chunk in chunks]
+        result = DocumentResult()
+        seen: set[tuple[str, int, int]] = set()
+        for proposals, failures, tokens_in, tokens_out in await asyncio.gather(*jobs):
+            for proposal in proposals:
+                key = (proposal.annotation.kind, proposal.annotation.start, proposal.annotation.end)
+                if key not in seen:  # chunks overlap: the same span can come twice
+                    seen.add(key)
+                    result.proposals.append(proposal)
+            result.failures += failures
+            result.tokens_in += tokens_in
+            result.tokens_out += tokens_out
+        result.proposals.sort(key=lambda p: (p.annotation.start, p.annotation.end, p.annotation.kind))
+        result.cost = estimate_cost(self.model, result.tokens_in, result.tokens_out)
+        return result
+
+    async def _ask(
+        self, kind: str, text: str, hint: int, index: DocumentIndex, document: str
+    ) -> tuple[list[Proposal], list[Failure], int, int]:
+        """One request for one kind in one chunk, with transport retries and the mode fallback."""
+        _, answer_model = draft_models(kind)
+        prompt = self.prompts[kind]
+        messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": text}]
+        context = {"ground": lambda words: index.ground(words, hint=hint).grounded}
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_retryable),
+                stop=stop_after_attempt(self.attempts),
+                wait=_wait(*self.backoff),
+                reraise=True,
+            ):
+                with attempt:
+                    answer, completion = await self._request(answer_model, messages, context)
+        except InstructorRetryException as error:
+            if transport_error(error) is not None:
+                return [], [self._failure(kind, error)], 0, 0
+            usage = getattr(error, "total_usage", None)
+            proposals, failures = self._salvage(kind, error.last_completion, answer_model, index, hint, document)
+            return proposals, failures, _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
+        except IncompleteOutputException:
+            return [], [Failure(kind, "the answer was cut off (finish_reason=length): truncated JSON")], 0, 0
+        except Exception as error:  # noqa: BLE001 - one request's failure never stops the run
+            return [], [self._failure(kind, error)], 0, 0
+        usage = getattr(completion, "usage", None)
+        proposals, failures = self._ground(kind, answer.items, index, hint, document)
+        return proposals, failures, _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
+
+    async def _request(self, answer_model: type, messages: list[dict[str, str]], context: dict[str, Any]) -> Any:
+        """One instructor call; on a refusal of json_schema, switch to json_object + schema and call again."""
+        if self._requests is None:
+            self._requests = asyncio.Semaphore(self.concurrency)
+        async with self._requests:
+            for _ in range(2):
+                mode = self.mode
+                extra: dict[str, Any] = {}
+                if mode == instructor.Mode.JSON:
+                    # llama.cpp's server constrains output to a schema given this way.
+                    extra["extra_body"] = {
+                        "response_format": {"type": "json_object", "schema": answer_model.model_json_schema()}
+                    }
+                try:
+                    return await self._instructor().chat.completions.create_with_completion(
+                        model=self.model, messages=messages, response_model=answer_model, max_retries=self.reasks,
+                        context=context, temperature=self.temperature, **extra,
+                    )
+                except Exception as error:
+                    cause = transport_error(error)
+                    if mode == instructor.Mode.JSON_SCHEMA and cause is not None and _refuses_json_schema(cause):
+                        self.mode = instructor.Mode.JSON
+                        continue
+                    raise
+            raise RuntimeError("the server refused both json_schema and json_object answers")
+
+    def _failure(self, kind: str, error: BaseException) -> Failure:
+        cause = transport_error(error) or error
+        retryable = _retryable(error)
+        if isinstance(cause, openai.APITimeoutError):
+            reason = "the server did not answer in time (timeout)"
+        elif isinstance(cause, openai.APIConnectionError):
+            reason = f"cannot reach the server ({cause.__class__.__name__})"
+        elif isinstance(cause, openai.APIStatusError):
+            reason = f"HTTP {cause.status_code}: {cause.message}"
+        else:
+            reason = f"{cause.__class__.__name__}: {cause}"
+        if retryable:
+            reason += f" (after {self.attempts} attempts)"
+        return Failure(kind, redact(reason, self._api_key)[:500], retryable=retryable)
+
+    def _salvage(
+        self, kind: str, completion: Any, answer_model: type, index: DocumentIndex, hint: int, document: str
+    ) -> tuple[list[Proposal], list[Failure]]:
+        """After the last re-ask: keep the items that ground, record the rest as failures."""
+        text = _completion_text(completion)
+        try:
+            answer = answer_model.model_validate_json(text or "", context={"lenient": True})
+        except ValidationError as error:
+            snippet = redact((text or "")[:120], self._api_key)
+            reason = f"the answer is not valid JSON for {kind} items ({error.error_count()} errors): {snippet!r}"
+            return [], [Failure(kind, reason)]
+        return self._ground(kind, answer.items, index, hint, document)
+
+    def _ground(
+        self, kind: str, items: Sequence[Any], index: DocumentIndex, hint: int, document: str
+    ) -> tuple[list[Proposal], list[Failure]]:
+        """Anchor each drafted item to exact offsets; an item that cannot be anchored is a failure."""
+        cls = annotation_class(kind)
+        made = origin(self.name, self.model, self.prompts[kind].id)
+        proposals, failures = [], []
+        for item in items:
+            draft = item.model_dump()
+            grounding = index.ground(draft["text"], hint=hint)
+            if not grounding.grounded or grounding.start is None or grounding.end is None:
+                failures.append(Failure(kind, f"not found in the document (best match {grounding.score:.2f})", draft))
+                continue
+            fields = {name: draft.get(name) for name in cls.kind_fields() if name in draft}
+            if kind == "quote":
+                fields.update(_speaker_mention(document, draft.get("speaker"), grounding.start, grounding.end))
+            try:
+                annotation: Annotation = cls.model_validate(
+                    {**fields, "kind": kind, "start": grounding.start, "end": grounding.end, "text": grounding.text,
+                     "origin": made},
+                    context={"document": document},
+                )
+            except ValidationError as error:
+                failures.append(Failure(kind, f"invalid {kind}: {error.errors()[0]['msg']}", draft))
+                continue
+            claimed = draft["text"] if draft["text"] != grounding.text else None
+            proposals.append(Proposal(annotation, grounding.score, grounding.method, claimed))
+        return proposals, failures
+
+
+def _tokens(usage: Any, name: str) -> int:
+    value = getattr(usage, name, None) if usage is not None else None
+    return int(value) if isinstance(value, int) else 0
+
+
+def _completion_text(completion: Any) -> str | None:
+    """The answer text of a chat completion: its content, or its first tool call's arguments."""
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if message.tool_calls:
+        return message.tool_calls[0].function.arguments
+    return message.content
+
+
+def _speaker_mention(document: str, speaker: str | None, start: int, end: int) -> dict[str, int | None]:
+    """Offsets of the speaker's name (or surname) nearest the quote, if it is mentioned."""
+    if not speaker:
+        return {"speaker_start": None, "speaker_end": None}
+    names = [speaker] + ([speaker.split()[-1]] if len(speaker.split()) > 1 else [])
+    best: tuple[int, int, int] | None = None
+    for name in names:
+        for match in re.finditer(rf"\b{re.escape(name)}\b", document):
+            distance = min(abs(match.start() - end), abs(start - match.end()))
+            if best is None or distance < best[0]:
+                best = (distance, match.start(), match.end())
+        if best is not None and best[0] < 300:
+            break
+    if best is None:
+        return {"speaker_start": None, "speaker_end": None}
+    return {"speaker_start": best[1], "speaker_end": best[2]}

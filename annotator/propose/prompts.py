@@ -1,0 +1,63 @@
+"""Prompt files: one per annotation kind, named `<kind>.md`, identified by a hash of their content.
+
+A prompt's id is `<kind>@<first 12 hex of sha256>`: the same words always give the same id, so a
+proposal, an eval run or a cached response records exactly which prompt made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotator.errors import AnnotatorError
+from annotator.schemas import ANNOTATION_KINDS
+
+DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The system prompt for one kind."""
+
+    kind: str
+    text: str
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the prompt's UTF-8 text."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def id(self) -> str:
+        """`kind@hash-prefix`, as proposals and runs record it."""
+        return f"{self.kind}@{self.hash[:12]}"
+
+
+def prompts_dir() -> Path:
+    """`ANNOTATOR_PROMPTS` if set, else the project's `prompts/` folder."""
+    return Path(os.environ.get("ANNOTATOR_PROMPTS") or DEFAULT_PROMPTS)
+
+
+def load_prompts(kinds: Sequence[str] | None = None, folder: Path | None = None) -> dict[str, Prompt]:
+    """The prompts for `kinds` (default: every kind), read from `folder`."""
+    folder = folder or prompts_dir()
+    prompts = {}
+    for kind in kinds or ANNOTATION_KINDS:
+        path = folder / f"{kind}.md"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise AnnotatorError(f"{path}: cannot read the {kind} prompt ({error.strerror})") from None
+        if not text.strip():
+            raise AnnotatorError(f"{path}: the {kind} prompt is empty")
+        prompts[kind] = Prompt(kind, text)
+    return prompts
+
+
+def prompt_set(prompts: dict[str, Prompt]) -> tuple[str, str]:
+    """The name (`quote@…,figure@…`) and one hash of a set of prompts, for a run's provenance."""
+    name = ",".join(prompt.id for prompt in prompts.values())
+    return name, hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
