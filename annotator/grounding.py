@@ -216,7 +216,15 @@ class DocumentIndex:
 
     def __init__(self, document: str) -> None:
         self.document = document
-        self._norm, self._starts, self._ends = _normalize_with_map(document, casefold=True)
+        self._norm = ""
+        self._starts = self._ends = array("q")
+        self._prepared = False
+
+    def _prepare(self) -> None:
+        # Built on the first snippet that is not found verbatim: most are, and then it is never needed.
+        if not self._prepared:
+            self._norm, self._starts, self._ends = _normalize_with_map(self.document, casefold=True)
+            self._prepared = True
 
     def ground(self, snippet: str, hint: int | None = None, threshold: float = DEFAULT_THRESHOLD) -> Grounding:
         """Find `snippet` in the document: exact, then normalized, then fuzzy.
@@ -242,6 +250,7 @@ class DocumentIndex:
         needle = normalize_text(clean).strip()
         if not needle:
             return none
+        self._prepare()
         norm_hint = None if hint is None else bisect_left(self._starts, hint)
         found = _nearest(self._norm, needle, norm_hint, hint, self._starts.__getitem__)
         if found is not None:

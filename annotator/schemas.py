@@ -10,8 +10,11 @@ Validators that need the document read it from the validation context:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
@@ -200,20 +203,37 @@ class Draft(BaseModel):
     text: str = Field(min_length=1, description="The exact words of the span, copied verbatim from the document.")
 
 
+GROUNDING: ContextVar[Callable[[str], bool] | None] = ContextVar("grounding", default=None)
+"""While set, a callable that says whether a span's words are found in the document being annotated.
+
+A context variable rather than instructor's `context=`, which would also render the messages as
+Jinja templates: a news article must reach the model exactly as written.
+"""
+_JSON_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 class Drafts(BaseModel):
     """A model's answer for one kind: every item it found in the text.
 
-    Validated with `context={"ground": callable}`, where the callable returns whether a span's
-    words are found in the document; items that are not make the answer fail with a message
-    naming them, which instructor sends back to the model as a re-ask.
+    While `GROUNDING` is set, items whose words are not in the document make the answer fail with
+    a message naming them, which instructor sends back to the model as a re-ask. Validating with
+    `context={"lenient": True}` skips that check.
     """
 
     items: list[Draft]
 
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The JSON schema, built once per class: clients ask for it on every request."""
+        key = (cls, args, tuple(sorted(kwargs.items(), key=lambda item: item[0])))
+        if key not in _JSON_SCHEMAS:
+            _JSON_SCHEMAS[key] = super().model_json_schema(*args, **kwargs)
+        return copy.deepcopy(_JSON_SCHEMAS[key])
+
     @model_validator(mode="after")
     def _items_are_in_the_document(self, info: ValidationInfo) -> Drafts:
         context = info.context if isinstance(info.context, dict) else {}
-        found = context.get("ground")
+        found = GROUNDING.get()
         if found is None or context.get("lenient"):
             return self
         missing = [item.text for item in self.items if not found(item.text)]

@@ -200,7 +200,8 @@ async def propose_documents(
     workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(engine.concurrency, len(documents))))]
     interrupted = False
     try:
-        await asyncio.gather(*workers)
+        with store.machine_writes():
+            await asyncio.gather(*workers)
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
         for task in workers:

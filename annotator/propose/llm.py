@@ -28,7 +28,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from annotator.grounding import DocumentIndex, split_chunks
 from annotator.propose import DocumentResult, Failure, Proposal, origin
 from annotator.propose.prompts import Prompt, load_prompts, prompt_set
-from annotator.schemas import Annotation, Document, annotation_class, draft_models
+from annotator.schemas import GROUNDING, Annotation, Document, annotation_class, draft_models
 
 # instructor logs each failed attempt; failures are reported as data here, not as log lines.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
@@ -208,7 +208,8 @@ class LLMEngine:
         _, answer_model = draft_models(kind)
         prompt = self.prompts[kind]
         messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": text}]
-        context = {"ground": lambda words: index.ground(words, hint=hint).grounded}
+        # This coroutine runs as its own task, so the grounding check is seen by its validation only.
+        GROUNDING.set(lambda words: index.ground(words, hint=hint).grounded)
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_retryable),
@@ -217,7 +218,7 @@ class LLMEngine:
                 reraise=True,
             ):
                 with attempt:
-                    answer, completion = await self._request(answer_model, messages, context)
+                    answer, completion = await self._request(answer_model, messages)
         except InstructorRetryException as error:
             if transport_error(error) is not None:
                 return [], [self._failure(kind, error)], 0, 0
@@ -232,7 +233,7 @@ class LLMEngine:
         proposals, failures = self._ground(kind, answer.items, index, hint, document)
         return proposals, failures, _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
 
-    async def _request(self, answer_model: type, messages: list[dict[str, str]], context: dict[str, Any]) -> Any:
+    async def _request(self, answer_model: type, messages: list[dict[str, str]]) -> Any:
         """One instructor call; on a refusal of json_schema, switch to json_object + schema and call again."""
         if self._requests is None:
             self._requests = asyncio.Semaphore(self.concurrency)
@@ -248,7 +249,7 @@ class LLMEngine:
                 try:
                     return await self._instructor().chat.completions.create_with_completion(
                         model=self.model, messages=messages, response_model=answer_model, max_retries=self.reasks,
-                        context=context, temperature=self.temperature, **extra,
+                        temperature=self.temperature, **extra,
                     )
                 except Exception as error:
                     cause = transport_error(error)

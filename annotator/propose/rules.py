@@ -274,17 +274,43 @@ _QUALIFIERS = {
     "between": "range", "from": "range",
 }
 # Verbs whose object is the counted group: "killed 2,000 people" counts people killed.
+# Verbs whose object is the counted group: "killed 2,000 people" counts people killed. Each entry is
+# the participle and the other forms that map to it.
+_TRANSITIVE_FORMS = {
+    "killed": "killing kills kill",
+    "wounded": "wounding wounds",
+    "injured": "injuring injures",
+    "displaced": "displacing displaces",
+    "forced": "forcing forces force",
+    "evacuated": "evacuating evacuates",
+    "arrested": "arresting arrests",
+    "detained": "detaining detains",
+    "rescued": "rescuing rescues",
+    "uprooted": "uprooting uproots",
+    "affected": "affecting affects",
+    "hosted": "hosting hosts",
+    "sheltered": "sheltering shelters",
+    "housed": "housing houses",
+    "executed": "executing executes",
+    "buried": "burying buries",
+    "treated": "treating treats",
+    "freed": "freeing frees",
+    "released": "releasing releases",
+    "captured": "capturing captures",
+    "abducted": "abducting abducts",
+    "kidnapped": "kidnapping kidnaps",
+    "deported": "deporting deports",
+    "expelled": "expelling expels",
+    "relocated": "relocating relocates",
+    "resettled": "resettling resettles",
+    "jailed": "jailing jails",
+    "imprisoned": "imprisoning imprisons",
+    "deployed": "deploying deploys",
+    "employed": "employing employs",
+    "vaccinated": "vaccinating vaccinates",
+}
 _TRANSITIVE_PARTICIPLES = {
-    "killed": "killed", "killing": "killed", "kills": "killed", "kill": "killed",
-    "wounded": "wounded", "wounding": "wounded", "wounds": "wounded",
-    "injured": "injured", "injuring": "injured", "injures": "injured",
-    "displaced": "displaced", "displacing": "displaced", "displaces": "displaced",
-    "forced": "forced", "forcing": "forced", "forces": "forced", "force": "forced",
-    "evacuated": "evacuated", "evacuating": "evacuated", "arrested": "arrested", "arresting": "arrested",
-    "detained": "detained", "detaining": "detained", "rescued": "rescued", "rescuing": "rescued",
-    "uprooted": "uprooted", "uprooting": "uprooted", "affected": "affected", "affecting": "affected",
-    "hosts": "hosted", "hosting": "hosted", "hosted": "hosted", "sheltering": "sheltered",
-    "sheltered": "sheltered", "executed": "executed", "executing": "executed",
+    form: participle for participle, forms in _TRANSITIVE_FORMS.items() for form in (participle, *forms.split())
 }
 _IRREGULAR_PAST = frozenset(
     """fled left died hurt held taken driven caught sent fallen lost kept slain struck hit trapped
@@ -362,6 +388,8 @@ _CUE = re.compile(
     + r")\b"
 )
 _AS_SAYING = re.compile(r"\s+as\s+saying\b")
+# Verbs that report speech only with a clause ("added that …") or a colon, not with an object.
+_CLAUSE_ONLY_CUES = frozenset("added adds wrote writes tweeted".split())
 _TO = re.compile(r"\s+to\b")
 _AS = re.compile(r"\s+as\s")
 _THAT_AHEAD = re.compile(r"\s+that\b")
@@ -420,8 +448,7 @@ _NUM_WORD = (
     r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
 )
 _SCALE_WORD = r"(?:hundred|thousand|million|billion|trillion)"
-_QUANTITY = re.compile(
-    rf"""(?<![\w.,:/'’-])(?:
+_QUANTITY_BODY = rf"""(?:
       (?P<cur>US\$|\$|£|€|¥)?\s?(?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)
         (?:\s?(?P<dscale>{_SCALE_WORD}|bn|mn|tn|m|k)(?![\w-]))?
         (?P<aunit>km|kg|mph)?
@@ -432,16 +459,36 @@ _QUANTITY = re.compile(
     | (?P<several>several|a\s+few)\s+(?P<sscale>hundred|thousand|million|billion)
     | (?P<words>(?:{_NUM_WORD}|a|an)(?:\s+(?:and\s+a\s+half\s+)?(?:{_SCALE_WORD}|dozen))+(?:\s+(?:and\s+)?{_NUM_WORD})?
         |{_NUM_WORD})
-    )(?P<pct>\s?(?:%|per\s?cent|percent))?(?![\w])""",
-    re.IGNORECASE | re.VERBOSE,
+    )(?P<pct>\s?(?:%|per\s?cent|percent))?(?![\w])"""
+# A number does not start inside a word, a decimal or a code ("M5", "F-16", "10:30").
+_QUANTITY = re.compile(r"(?<![\w.,:/'’-])" + _QUANTITY_BODY, re.IGNORECASE | re.VERBOSE)
+# The second number of a range follows its "-" directly ("300-400").
+_RANGE_END = re.compile(_QUANTITY_BODY, re.IGNORECASE | re.VERBOSE)
+_NUMBER_ANCHOR_WORDS = frozenset(
+    [
+        *(word for word in _NUMBER_WORDS if len(word) > 2),
+        *"""hundred hundreds thousand thousands million millions billion billions trillion dozen dozens scores
+        tens half several few quarter quarters third thirds""".split(),
+    ]
 )
-_NUMBER_WORD_ANCHOR_WORDS = [
-    *(word for word in _NUMBER_WORDS if len(word) > 2),
-    *"""hundred hundreds thousand thousands million millions billion billions trillion dozen dozens scores
-    tens half several few quarter quarters third thirds""".split(),
-]
-_NUMBER_WORD_ANCHOR = re.compile(r"\b(?:" + _alternation(_NUMBER_WORD_ANCHOR_WORDS) + r")\b")
-_NUMBER_WORD_ANCHOR_ANY_CASE = re.compile(_NUMBER_WORD_ANCHOR.pattern, re.IGNORECASE)
+# One search finds both reporting words and number words: each pass of `re` over the text costs
+# about as much as the rest of a rule, so the two word lists share one prefix tree.
+_WORD_ANCHOR = re.compile(
+    r"\b(?:"
+    + _alternation(
+        [
+            *_CUE_VERBS,
+            *_BARE_CUES,
+            *_QUOTING_VERBS,
+            "described",
+            "according",
+            "According",
+            *_NUMBER_ANCHOR_WORDS,
+            *(word.capitalize() for word in _NUMBER_ANCHOR_WORDS),
+        ]
+    )
+    + r")\b"
+)
 _DIGIT_RUN = re.compile(r"\d[\d,.]*")
 _CURRENCY_BEFORE = re.compile(r"(?:US\$|[$£€¥])\s?$")
 _ARTICLE_BEFORE = re.compile(r"(?<![^\W_])(?:a|an|A|An)\s+$")
@@ -468,9 +515,15 @@ _MONTHS = frozenset(
 _NUMBER_DETERMINERS = frozenset(
     "the its their these those his her our your my all both first last next past every each other".split()
 )
+_NUMBERED_NAMES = frozenset(
+    """Resolution Flight Route Highway Article Section Chapter Room Gate Platform Building Block Road Street
+    Phase Stage Level Grade Class Category Apollo Boeing Airbus Model Version Paragraph Item Unit Camp
+    Sector Zone Terminal Brigade Division Battalion Regiment Squadron Bus Line Channel Number""".split()
+)
 _HOME_VERBS = frozenset("is was are were has had remains remained".split())
 # Words between a verb and the number it counts: "killed a total of 200", "killed another 12".
 _COUNT_FILLERS = frozenset("a an total of further additional another estimated".split())
+_INCLUDING_ASIDE = re.compile(r",\s+(?:including|among\s+them)\s[^,.;:]{1,60},")
 _OF_PRONOUN = re.compile(r"\s+of\s+(?:them|whom|those|these)\b")
 _UNIT_WORD = re.compile(r"\s+(?P<w>[^\W\d_][\w’'-]*)")
 _RIGHT_VERB = re.compile(
@@ -601,7 +654,7 @@ class _Analysis:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.paragraphs = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text) if m.group().strip()]
+        self.paragraphs = _paragraphs(text)
         self.paragraph_starts = [start for start, _ in self.paragraphs]
         self.segments = self._scan_quotes()
         self.segment_opens = [seg.open for seg in self.segments]
@@ -613,7 +666,16 @@ class _Analysis:
         self.cleaned: dict[int, _Mention | None] = {}
         self.name_by_end: dict[int, int] | None = None
         self.full_names: dict[str, tuple[list[int], list[_Mention]]] = {}
-        self.cues = [cue for match in _CUE.finditer(self.narrative) if (cue := _cue_at(self.narrative, match, len(text)))]
+        self.cues: list[_Cue] = []
+        self.number_anchors: list[int] = []
+        narrative = self.narrative
+        for match in _WORD_ANCHOR.finditer(text):
+            if match.group().lower() in _NUMBER_ANCHOR_WORDS:
+                self.number_anchors.append(match.start())
+            elif narrative[match.start()] != _FILL:  # reporting words inside quotes report nothing
+                cue = _cue_at(narrative, match, len(text))
+                if cue is not None:
+                    self.cues.append(cue)
         self.cue_starts = [cue.start for cue in self.cues]
         self.speaker_log: list[tuple[int, _Speaker]] = []
         self.quotes: list[_QuoteDraft] = []
@@ -1220,6 +1282,17 @@ class _Analysis:
 
     def _unattributed(self, seg: _Segment, p_index: int) -> None:
         """A quote with no attribution of its own: continue the previous speaker, or stand alone."""
+        if p_index > 0 and seg.open == self._first_content(p_index):
+            # "The minister said:" closing one paragraph and the quote opening the next.
+            prev_start, prev_end = self.paragraphs[p_index - 1]
+            if self.narrative[prev_start:prev_end].rstrip().endswith(":"):
+                last_sentence = self._sentences(prev_start, prev_end)[-1][0]
+                attribution = self._attribution_before(last_sentence, seg.open, seg)
+                if attribution is not None:
+                    speaker, cue, _ = attribution
+                    self._add_quote(seg.start, seg.end, speaker, cue, "direct", p_index, seg.chain)
+                    seg.used = True
+                    return
         previous = self.quotes[-1] if self.quotes else None
         if previous is not None and previous.speaker is not None and previous.speaker.name is not None:
             same_paragraph = previous.paragraph == p_index
@@ -1233,6 +1306,12 @@ class _Analysis:
         if len(self.text[seg.start : seg.end].split()) >= 4:
             self._add_quote(seg.start, seg.end, None, None, "direct", p_index, seg.chain)
             seg.used = True
+
+    def _first_content(self, p_index: int) -> int:
+        """The offset of the first non-space character of a paragraph."""
+        p_start, p_end = self.paragraphs[p_index]
+        line = self.text[p_start:p_end]
+        return p_start + len(line) - len(line.lstrip())
 
     def _pure_quote(self, p_index: int) -> bool:
         """Whether a paragraph holds nothing but quoted words."""
@@ -1326,6 +1405,8 @@ class _Analysis:
                 return self._emit_report(content, speaker, cue_text, p_index)
         if stripped.startswith(":"):
             position = position + rest.index(":") + 1
+        elif cue.word in _CLAUSE_ONLY_CUES and not _THAT_AHEAD.match(narrative, position, body_end):
+            return False  # "the army added 500 troops": not speech without "that"
         speaker = self._speaker_from_region(s_start, subject_end, subject_first=left_text.endswith(","))
         if speaker is None:
             return False
@@ -1475,13 +1556,8 @@ class _Analysis:
         text = self.text
         drafts: list[_FigureDraft] = []
         consumed_until = -1
-        # Find where numbers may start with two cheap searches, then run the full pattern only there.
-        lowered = text.lower()
-        if len(lowered) == len(text):
-            word_anchors = [m.start() for m in _NUMBER_WORD_ANCHOR.finditer(lowered)]
-        else:  # lower() changed some lengths, so its offsets are not the text's
-            word_anchors = [m.start() for m in _NUMBER_WORD_ANCHOR_ANY_CASE.finditer(text)]
-        anchors = sorted({*word_anchors, *(m.start() for m in _DIGIT_RUN.finditer(text))})
+        # Numbers may start at a number word or a digit; the full pattern runs only there.
+        anchors = sorted({*self.number_anchors, *(m.start() for m in _DIGIT_RUN.finditer(text))})
         for anchor in anchors:
             if anchor < consumed_until:
                 continue
@@ -1538,9 +1614,11 @@ class _Analysis:
         joined = _RANGE_JOIN.match(text, end)
         if joined is not None:
             joiner = joined.group().strip().lower()
-            second = _QUANTITY.match(text, joined.end()) if joiner != "and" or qualifier == "range" else None
+            second = _RANGE_END.match(text, joined.end()) if joiner != "and" or qualifier == "range" else None
             second_value = _quantity_value(second) if second is not None else None
-            if second is not None and second_value is not None:
+            if second is not None and second_value is not None and second_value < value and joiner in "-–—":
+                return None  # "won 3-1": a score, not a count
+            if second is not None and second_value is not None and second_value >= value:
                 first_has_scale = bool(match.group("dscale")) or (words is not None and _has_scale(words))
                 second_scale = _scale_of(second)
                 if not first_has_scale and second_scale and value < second_value / second_scale * 10:
@@ -1573,8 +1651,8 @@ class _Analysis:
                 of = _OF.match(text, span_end)
                 scan_from = of.end() if of else span_end
             found = _unit_after(text, scan_from)
-            if found == "time":
-                return None  # a duration: "three months", "10 days"
+            if found in ("time", "name"):
+                return None  # a duration ("three months") or part of a name ("10 Downing Street")
             if found is not None:
                 unit, unit_end = found
                 unit = _CURRENCY_NOUNS.get(unit, unit)
@@ -1660,6 +1738,9 @@ class _Analysis:
         if inherited:
             of_pronoun = _OF_PRONOUN.match(text, number_end)
             after = of_pronoun.end() if of_pronoun else number_end
+        aside = _INCLUDING_ASIDE.match(text, after)
+        if aside is not None:
+            after = aside.end()  # "12 civilians, including four children, were killed"
         verb_phrase = _verb_phrase(text, after)
         if verb_phrase:
             participle = verb_phrase.split()[0] if verb_phrase.split()[0].endswith("ed") else None
@@ -1738,6 +1819,21 @@ class _Analysis:
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """The spans of the non-blank lines of `text`."""
+    if "\r" in text:
+        return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text) if m.group().strip()]
+    # Splitting on newlines is several times faster than a regex over the whole text.
+    spans = []
+    position = 0
+    for line in text.split("\n"):
+        end = position + len(line)
+        if line.strip():
+            spans.append((position, end))
+        position = end + 1
+    return spans
 
 
 def _origin() -> Origin:
@@ -2033,38 +2129,44 @@ def _not_a_count(text: str, start: int, end: int, digits: str, before: list[tupl
         return True  # "30 April", "1st of May"
     if _TIME_AFTER.match(text, end) or text[end : end + 1] in (":", "/"):
         return True  # "10:30", "9am", "12/05"
-    if (
-        "," not in digits
-        and last[:1].isupper()
-        and last.rstrip(".") not in _MONTHS
-        and last not in _DAYS_MONTHS
-        and last.lower() not in _QUALIFIERS
-        and len(before) >= 2
-        and (before[-2][1][-1:].islower() or before[-2][1][-1:] in ",;:")
-    ):
-        return True  # "Resolution 2254", "Flight 17": part of a name
+    if "," not in digits and last[:1].isupper() and last.rstrip(".") not in _MONTHS and last not in _DAYS_MONTHS:
+        previous = before[-2][1][-1:] if len(before) >= 2 else "."
+        inside_sentence = previous.islower() or previous in ",;:"
+        if (inside_sentence and last.lower() not in _QUALIFIERS) or last in _NUMBERED_NAMES:
+            return True  # "Resolution 2254", "Flight 17": part of a name
     if len(digits) == 4 and digits.isdigit() and 1500 <= int(digits) <= 2100:
         found = _unit_after(text, end)
-        if found is None or found == "time" or text[end : end + 1] == "s":
+        if not isinstance(found, tuple) or text[end : end + 1] == "s":
             return True  # "since 2014", "the 1990s"
+    if last.lower() in ("aged", "age", "no", "no.", "number") or (
+        last[-1:] == "," and last[:1].isupper() and text[end : end + 1] == "," and short
+    ):
+        return True  # ages ("Ms Haddad, 45, said", "aged 25") and numbered things
+    if not before and text[end : end + 1] in (".", ")") and short:
+        return True  # "1." or "2)" opening a paragraph: a list marker
     return False
 
 
 def _unit_after(text: str, position: int) -> tuple[str, int] | str | None:
     """The counted noun after a number, skipping up to two modifiers; "time" for durations."""
     skipped = 0
+    capitalised = False
     while skipped <= 2:
         word_match = _UNIT_WORD.match(text, position)
         if word_match is None:
-            return None
+            break
         word = word_match.group("w")
         lowered = word.lower()
         if lowered in _TIME_UNITS:
             return "time"
         if lowered in _FUNCTION_WORDS:
-            return None
+            break
         if word[:1].isupper() and not word.isupper():
+            following = _UNIT_WORD.match(text, word_match.end())
+            if lowered.endswith("s") and (following is None or not following.group("w")[:1].isupper()):
+                return word, word_match.end()  # "2,000 Syrians"
             # A modifier such as "Syrian" or "Turkish"; the counted noun follows.
+            capitalised = True
             skipped += 1
             position = word_match.end()
             continue
@@ -2076,8 +2178,9 @@ def _unit_after(text: str, position: int) -> tuple[str, int] | str | None:
             lowered.endswith("s") and not lowered.endswith("ss") and len(lowered) > 2 and word.isalpha()
         ):
             return lowered, word_match.end()
-        return None
-    return None
+        break
+    # "10 Downing Street", "200 Kurdish": a number inside or before a name, not a count.
+    return "name" if capitalised else None
 
 
 def _verb_phrase(text: str, position: int) -> str | None:

@@ -190,6 +190,20 @@ class Store:
             raise
         self.conn.execute("COMMIT")
 
+    @contextmanager
+    def machine_writes(self) -> Iterator[None]:
+        """Commit without waiting for the disk (`synchronous=NORMAL`) inside this block.
+
+        For what an engine writes (proposals, failures, cached answers), which a re-run can make
+        again: WAL with NORMAL survives a crash of the process, only not a power cut. A reviewer's
+        decisions are always committed with FULL sync.
+        """
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA synchronous = FULL")
+
     # ---------------------------------------------------------------- documents
 
     def add_documents(self, documents: Iterable[Document]) -> list[bool]:
