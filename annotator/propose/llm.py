@@ -77,6 +77,16 @@ def server_model(base_url: str, api_key: str | None) -> str:
     return models[0]
 
 
+_ANSWER_MODELS: dict[str, type] = {}
+
+
+def answer_model(kind: str) -> type:
+    """The kind's answer model, wrapped for instructor once (instructor would wrap it on every call)."""
+    if kind not in _ANSWER_MODELS:
+        _ANSWER_MODELS[kind] = instructor.openai_schema(draft_models(kind)[1])
+    return _ANSWER_MODELS[kind]
+
+
 def transport_error(error: BaseException) -> openai.APIError | None:
     """The openai error at the root of `error` (instructor wraps them), if any."""
     seen: set[int] = set()
@@ -205,7 +215,7 @@ class LLMEngine:
         self, kind: str, text: str, hint: int, index: DocumentIndex, document: str
     ) -> tuple[list[Proposal], list[Failure], int, int]:
         """One request for one kind in one chunk, with transport retries and the mode fallback."""
-        _, answer_model = draft_models(kind)
+        model = answer_model(kind)
         prompt = self.prompts[kind]
         messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": text}]
         # This coroutine runs as its own task, so the grounding check is seen by its validation only.
@@ -218,12 +228,12 @@ class LLMEngine:
                 reraise=True,
             ):
                 with attempt:
-                    answer, completion = await self._request(answer_model, messages)
+                    answer, completion = await self._request(model, messages)
         except InstructorRetryException as error:
             if transport_error(error) is not None:
                 return [], [self._failure(kind, error)], 0, 0
             usage = getattr(error, "total_usage", None)
-            proposals, failures = self._salvage(kind, error.last_completion, answer_model, index, hint, document)
+            proposals, failures = self._salvage(kind, error.last_completion, model, index, hint, document)
             return proposals, failures, _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
         except IncompleteOutputException:
             return [], [Failure(kind, "the answer was cut off (finish_reason=length): truncated JSON")], 0, 0

@@ -129,6 +129,7 @@ import hashlib
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from annotator.schemas import Annotation, Figure, Origin, Quote, Stance
@@ -170,6 +171,12 @@ _TITLES = frozenset(
     Sir Dame Ambassador Imam Rev Reverend Ayatollah Crown Field Marshal Brigadier Deputy Chief
     Spokesman Spokeswoman""".split()
 )
+# Titles that end a run of title words in front of a person's name.
+_HEAD_TITLES = frozenset(
+    """President Minister Secretary Governor Mayor Prince Princess King Queen Chancellor Senator Ambassador
+    Spokesman Spokeswoman Commander Chairman Chairwoman Director Envoy Emir Sultan Sheikh Pope Premier
+    Judge Justice General Colonel Admiral Lieutenant Captain Sergeant Leader Chief""".split()
+)
 _PERSON_TITLES = frozenset("Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Sir Dame Lord Lady".split())
 _ROLE_WORDS = frozenset(
     """activist spokesman spokeswoman spokesperson official minister leader commander president chief
@@ -190,6 +197,7 @@ _ORG_NOUNS = frozenset(
     command military regime tribunal university hospital embassy mission programme program agency
     insurgents rebels militants activists""".split()
 )
+_COUNTRY_ACRONYMS = frozenset("US USA UK GB UAE DRC ROK DPRK PRC".split())
 _ORG_KEYWORDS = frozenset(
     """Ministry Observatory Nations Council Committee Commission Army Forces Force Front Party Movement
     Group Organisation Organization Agency Office Department Government Union Association Institute
@@ -352,7 +360,8 @@ def _alternation(words: list[str]) -> str:
 _PARAGRAPH = re.compile(r"[^\r\n]+")
 _QUOTE_MARK = re.compile(r"[“”„«»\"‘’']")
 _SINGLE_CLOSER = re.compile(r"(?<=\S)[’'](?![^\W_])")
-_SENTENCE_END = re.compile(r"[.?!]+[”’\"')\]]*(?=\s+[“‘\"'(\[]?[A-Z0-9\u00C0-\u00DE])")
+# A sentence ends at . ? or ! before a capital or an opening quote mark (whose words are masked).
+_SENTENCE_END = re.compile(r"[.?!]+[”’\"')\]]*(?=\s+(?:[“‘\"'(\[]?[A-Z0-9\u00C0-\u00DE]|[“‘\"]))")
 _LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st gen col lt sgt capt gov sen rep jr sr no vs etc inc ltd co corp jan feb mar apr "
@@ -399,6 +408,9 @@ _COORDINATED_CUE = re.compile(
     r"denied|confirmed|announced|argued|explained|stated)\b)"
 )
 _BRACKET_OR_COMMA = re.compile(r"[(),]")
+_DATELINE = re.compile(
+    r"[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+)*(?:, [A-Z][\w.'’ -]{1,30}?)?(?: \([^)\n]{1,30}\))? ?[—–-]{1,2} "
+)
 # Words between a subject and its reporting verb: "activists have also said".
 _SUBJECT_TAIL_WORDS = frozenset(
     "has have had also later earlier then again previously reportedly repeatedly would will was is".split()
@@ -473,22 +485,14 @@ _NUMBER_ANCHOR_WORDS = frozenset(
 )
 # One search finds both reporting words and number words: each pass of `re` over the text costs
 # about as much as the rest of a rule, so the two word lists share one prefix tree.
+# One search, over the lower-cased text, finds both reporting words and number words: each pass
+# of `re` over a text costs about as much as the rest of a rule, so the word lists share one tree.
 _WORD_ANCHOR = re.compile(
     r"\b(?:"
-    + _alternation(
-        [
-            *_CUE_VERBS,
-            *_BARE_CUES,
-            *_QUOTING_VERBS,
-            "described",
-            "according",
-            "According",
-            *_NUMBER_ANCHOR_WORDS,
-            *(word.capitalize() for word in _NUMBER_ANCHOR_WORDS),
-        ]
-    )
+    + _alternation([*_CUE_VERBS, *_BARE_CUES, *_QUOTING_VERBS, "described", "according", *_NUMBER_ANCHOR_WORDS])
     + r")\b"
 )
+_WORD_ANCHOR_ANY_CASE = re.compile(_WORD_ANCHOR.pattern, re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"\d[\d,.]*")
 _CURRENCY_BEFORE = re.compile(r"(?:US\$|[$£€¥])\s?$")
 _ARTICLE_BEFORE = re.compile(r"(?<![^\W_])(?:a|an|A|An)\s+$")
@@ -504,7 +508,6 @@ _MONTH_AFTER = re.compile(
 )
 _TIME_AFTER = re.compile(r"\s?(?:am|pm|a\.m\.|p\.m\.|GMT|BST|UTC|CET|EST|hrs|h\b)", re.IGNORECASE)
 _HYPHEN_UNIT = re.compile(r"-(?:year|month|week|day|hour|minute|second|decade)s?\b|-(?:old)\b", re.IGNORECASE)
-_TOKEN = re.compile(r"\S+")
 _OF = re.compile(r"\s+of\b")
 _WHOM = re.compile(r"(?:whom|them|those|these)\b")
 _WHOLE = re.compile(r"(?:the|all|its|their)\s+([\w’'-]+(?:\s+[\w’'-]+)?)")
@@ -520,6 +523,13 @@ _NUMBERED_NAMES = frozenset(
     Phase Stage Level Grade Class Category Apollo Boeing Airbus Model Version Paragraph Item Unit Camp
     Sector Zone Terminal Brigade Division Battalion Regiment Squadron Bus Line Channel Number""".split()
 )
+# Verbs reporting the level of a rate or amount: "inflation fell to 3.9%", "the toll stood at 45".
+_CHANGE_VERBS = frozenset(
+    """fell rose climbed dropped jumped slipped grew increased decreased declined stood reached hit was were is
+    are remained falls rises climbs drops jumps slips grows increases decreases declines stands reaches hits
+    remains risen fallen grown totalled totaled totals amounted amounts""".split()
+)
+_SETTING_VERBS = frozenset("kept keeps held holds left leaves set sets raised raises cut cuts lowered lowers".split())
 _HOME_VERBS = frozenset("is was are were has had remains remained".split())
 # Words between a verb and the number it counts: "killed a total of 200", "killed another 12".
 _COUNT_FILLERS = frozenset("a an total of further additional another estimated".split())
@@ -669,11 +679,16 @@ class _Analysis:
         self.cues: list[_Cue] = []
         self.number_anchors: list[int] = []
         narrative = self.narrative
-        for match in _WORD_ANCHOR.finditer(text):
+        lowered = text.lower()
+        if len(lowered) != len(text):  # lower-casing changed some lengths: search the text itself
+            lowered = text
+        anchor = _WORD_ANCHOR if lowered is not text else _WORD_ANCHOR_ANY_CASE
+        for match in anchor.finditer(lowered):
+            position = match.start()
             if match.group().lower() in _NUMBER_ANCHOR_WORDS:
-                self.number_anchors.append(match.start())
-            elif narrative[match.start()] != _FILL:  # reporting words inside quotes report nothing
-                cue = _cue_at(narrative, match, len(text))
+                self.number_anchors.append(position)
+            elif narrative[position] != _FILL:  # reporting words inside quotes report nothing
+                cue = _cue_at(narrative, text[position : match.end()], position, len(text))
                 if cue is not None:
                     self.cues.append(cue)
         self.cue_starts = [cue.start for cue in self.cues]
@@ -744,15 +759,24 @@ class _Analysis:
         segments: list[_Segment] = []
         chain = 0
         carried: int | None = None  # chain of a quote left open at the end of the previous paragraph
+        marks = [match.start() for match in _QUOTE_MARK.finditer(text)]
+        next_mark = 0
         for index, (p_start, p_end) in enumerate(self.paragraphs):
             continuing, carried = carried, None
+            while next_mark < len(marks) and marks[next_mark] < p_start:
+                next_mark += 1
+            if next_mark >= len(marks) or marks[next_mark] >= p_end:
+                continue  # no quote marks in this paragraph
             first_content = p_start + (len(text[p_start:p_end]) - len(text[p_start:p_end].lstrip()))
             state: str | None = None
             open_at = -1
             opened: list[tuple[int, int, bool]] = []  # (open, close, closed)
-            for match in _QUOTE_MARK.finditer(text, p_start, p_end):
-                pos = match.start()
+            while next_mark < len(marks) and marks[next_mark] < p_end:
+                pos = marks[next_mark]
+                next_mark += 1
                 mark = text[pos]
+                if mark == "’" and state != "single":
+                    continue  # an apostrophe ("Syria’s"), or a nested quote's mark inside a double quote
                 before = text[pos - 1] if pos > p_start else " "
                 after = text[pos + 1] if pos + 1 < p_end else " "
                 if state is None:
@@ -889,13 +913,19 @@ class _Analysis:
         if mention.title:
             kind = "person"
         elif any(key in _ORG_KEYWORDS for key in mention.keys) or (
-            len(mention.text) >= 2 and mention.text.isupper() and len(mention.keys) == 1
+            len(mention.text) >= 2
+            and mention.text.isupper()
+            and len(mention.keys) == 1
+            and mention.text not in _COUNTRY_ACRONYMS
         ):
             kind = "org"
         else:
             before = narrative[max(0, mention.start - 30) : mention.start].split()
-            if before and before[-1].lower() in _ROLE_WORDS:
-                kind = "person"
+            previous = before[-1].lower() if before else ""
+            if previous in _ROLE_WORDS and len(mention.keys) >= 2:
+                kind = "person"  # "activist Ahmed Husseinat", but not "chief UK economist"
+            elif previous in _ORG_NOUNS and not previous.endswith("s"):
+                kind = "org"  # "trade body UK Finance"
             else:
                 kind = _appositive_kind(narrative, mention.end)
         if kind == "unknown" and len(mention.keys) == 1:
@@ -1015,6 +1045,7 @@ class _Analysis:
                     not previous
                     or not previous[0].islower()
                     or previous.lower() in _ROLE_WORDS
+                    or previous.lower() in _ORG_NOUNS
                     or previous.lower() in _DETERMINERS
                 ):
                     if len(words_before) <= 4:
@@ -1102,6 +1133,9 @@ class _Analysis:
     def _pieces(self, start: int, end: int) -> list[tuple[int, int]]:
         """Comma-separated pieces of [start, end), not splitting inside brackets or quotes."""
         narrative = self.narrative
+        if "," not in narrative[start:end]:
+            only = _strip_span(narrative, start, end, " \t")
+            return [only] if only[1] > only[0] else []
         pieces: list[tuple[int, int]] = []
         depth = 0
         piece_start = start
@@ -1187,6 +1221,8 @@ class _Analysis:
 
     def _direct_quotes(self, s_start: int, s_end: int, segs: list[_Segment], p_index: int) -> bool:
         """Attribute the quotes of one sentence from the words right after or before them."""
+        if not segs:
+            return False
         text = self.text
         narrative = self.narrative
         attributed = False
@@ -1350,9 +1386,10 @@ class _Analysis:
 
     def _indirect_quotes(self, s_start: int, s_end: int, p_index: int) -> None:
         """The first reporting clause of a sentence, and the clauses coordinated with it."""
-        narrative = self.narrative
-        body_end = self._body_end(s_start, s_end)
         index = bisect_left(self.cue_starts, s_start)
+        if index >= len(self.cues) or self.cues[index].start >= s_end:
+            return
+        body_end = self._body_end(s_start, s_end)
         while index < len(self.cues) and self.cues[index].start < body_end:
             cue = self.cues[index]
             index += 1
@@ -1430,7 +1467,8 @@ class _Analysis:
         if not self._emit_report((content_start, content_end), speaker, cue_text, p_index):
             return False
         if coordinated is not None:
-            second = _cue_at(narrative, _CUE.match(narrative, coordinated.end(), body_end), body_end)
+            verb = _CUE.match(narrative, coordinated.end(), body_end)
+            second = _cue_at(narrative, verb.group(), verb.start(), body_end) if verb else None
             if second is not None:
                 self._second_report(second, body_end, speaker, p_index)
         return True
@@ -1510,6 +1548,10 @@ class _Analysis:
         """Record an indirect or mixed quote whose content is `content`; False if it is too thin."""
         narrative = self.narrative
         start, end = _strip_span(narrative, content[0], content[1], " \t,;:")
+        if start == self._first_content(p_index):
+            dateline = _DATELINE.match(narrative, start, end)
+            if dateline is not None:
+                start = dateline.end()  # "KYIV, Ukraine (AP) — ": where the story was filed, not what was said
         if end <= start or len(self.text[start:end].split()) < 3 and _FILL not in narrative[start:end]:
             return False
         inner = [seg for seg in self._segments_in(start, end) if not seg.used]
@@ -1658,6 +1700,12 @@ class _Analysis:
                 unit = _CURRENCY_NOUNS.get(unit, unit)
             elif vague:
                 return None
+        context = _words_before(text, p_start, span_start) if span_start != start else before
+        if unit is None and not inherited and not (percent or currency) and _counting_verb(context):
+            # "killing 12 people and wounding more than 60": the second count shares the first's unit.
+            previous = _previous_in_sentence(text, drafts, start)
+            if previous is not None and previous.unit not in (None, "%") and previous.unit not in _CURRENCIES.values():
+                unit = previous.unit
         if words is not None:
             determined = bool(before) and before[-1][1].lower() in _NUMBER_DETERMINERS
             small_word = not _has_scale(words)
@@ -1719,11 +1767,8 @@ class _Analysis:
                 place = self._mention_ending_at(_end_of_word_before(text, before[verb][0]))
                 return (f"population of {self._canonical(place)}" if place else "population"), None
         # "killed 2,000 people", "forcing half a million people to flee".
-        index = len(lowered) - 1
-        while index >= 0 and lowered[index] in _COUNT_FILLERS:
-            index -= 1
-        if index >= 0 and lowered[index] in _TRANSITIVE_PARTICIPLES and counted:
-            participle = _TRANSITIVE_PARTICIPLES[lowered[index]]
+        participle = _counting_verb(before)
+        if participle is not None and counted:
             if participle == "forced":
                 forced = _FORCED_TO.match(text, unit_end)
                 if forced is not None:
@@ -1734,6 +1779,10 @@ class _Analysis:
             previous = _previous_in_sentence(text, drafts, span_start)
             if previous is not None and previous.participle:
                 return f"{counted} {previous.participle}", previous.participle
+        if counted is None:
+            measured = _measured_quantity(_words_before(text, p_start, span_start, count=6))
+            if measured is not None:
+                return measured, None
         after = unit_end
         if inherited:
             of_pronoun = _OF_PRONOUN.match(text, number_end)
@@ -1916,25 +1965,23 @@ def _looks_appositive(text: str, piece: tuple[int, int]) -> bool:
     return first.lower() in ("a", "an", "the", "his", "her", "its", "their") or first[:1].islower() or first.endswith(("’s", "'s"))
 
 
-def _cue_at(narrative: str, match: re.Match[str] | None, limit: int) -> _Cue | None:
-    """The cue a reporting word starts, or None where the word reports nothing here."""
-    if match is None:
-        return None
-    word = match.group()
+def _cue_at(narrative: str, word: str, start: int, limit: int) -> _Cue | None:
+    """The cue the reporting word at `start` begins, or None where it reports nothing here."""
+    end = start + len(word)
     if word in _CUE_VERBS:
-        return _Cue(match.start(), match.end(), word, "verb")
+        return _Cue(start, end, word, "verb")
     if word == "described":
-        return _Cue(match.start(), match.end(), word, "described")
+        return _Cue(start, end, word, "described")
     if word in ("according", "According"):
-        to = _TO.match(narrative, match.end(), limit)
-        return _Cue(match.start(), to.end(), "according to", "according") if to else None
-    if word in _BARE_CUES and _THAT_AHEAD.match(narrative, match.end(), limit):
-        return _Cue(match.start(), match.end(), word, "verb")
+        to = _TO.match(narrative, end, limit)
+        return _Cue(start, to.end(), "according to", "according") if to else None
+    if word in _BARE_CUES and _THAT_AHEAD.match(narrative, end, limit):
+        return _Cue(start, end, word, "verb")
     if word == "quoted":
-        saying = _AS_SAYING.match(narrative, match.end(), limit)
-        return _Cue(match.start(), saying.end(), "quoted as saying", "quoting") if saying else None
+        saying = _AS_SAYING.match(narrative, end, limit)
+        return _Cue(start, saying.end(), "quoted as saying", "quoting") if saying else None
     if word in _QUOTING_VERBS:
-        return _Cue(match.start(), match.end(), word, "quoting")
+        return _Cue(start, end, word, "quoting")
     return None
 
 
@@ -1970,9 +2017,19 @@ _PARTICLES = frozenset("al el bin ibn abu bint lil de da di du van von der".spli
 
 def _clean_mention(narrative: str, start: int, end: int) -> _Mention | None:
     """Strip stop words, titles and modifiers off a raw capitalised run; None if nothing is left."""
-    words = narrative[start:end].split(" ")
+    cleaned = _clean_run(narrative[start:end])
+    if cleaned is None:
+        return None
+    mention_start, name_start, name_end, keys, title = cleaned
+    return _Mention(start + mention_start, start + name_end, narrative[start + name_start : start + name_end], keys, title)
+
+
+@lru_cache(maxsize=8192)
+def _clean_run(raw: str) -> tuple[int, int, int, tuple[str, ...], bool] | None:
+    """The clean-up of one capitalised run, as offsets into it; names recur, so it is cached."""
+    words = raw.split(" ")
     offsets = []
-    position = start
+    position = 0
     for word in words:
         offsets.append(position)
         position += len(word) + 1
@@ -1987,7 +2044,7 @@ def _clean_mention(narrative: str, start: int, end: int) -> _Mention | None:
             # The title stays in the mention ("Mr Assad") but not in the name.
             if title_start is None:
                 title_start = offsets[first]
-        elif last - first > 1 and _MODIFIER_TOKEN.search(word):
+        elif last - first > 1 and "-" in word and _MODIFIER_TOKEN.search(word):
             pass
         elif lowered in _JOINERS:
             pass
@@ -1998,11 +2055,20 @@ def _clean_mention(narrative: str, start: int, end: int) -> _Mention | None:
         first += 1
     while last > first and words[last - 1].lower() in _JOINERS:
         last -= 1
+    # "NATO Secretary-General Jens Stoltenberg", "Turkish Foreign Minister Mevlut Cavusoglu": the name
+    # is what follows the last title, when two or more words follow it and none names an organisation.
+    for index in range(last - 3, first - 1, -1):
+        if words[index] in _HEAD_TITLES or words[index].endswith("-General"):
+            if not any(word in _ORG_KEYWORDS for word in words[index + 1 : last]):
+                if title_start is None:
+                    title_start = offsets[first]
+                first = index + 1
+            break
     if first >= last:
         return None
     if last - first == 1 and (words[first] in _DAYS_MONTHS or words[first] in _PERSON_TITLES):
         return None
-    if _MODIFIER_TOKEN.search(words[first]):
+    if "-" in words[first] and _MODIFIER_TOKEN.search(words[first]):
         return None
     keys = tuple(
         _without_prefix(word)
@@ -2011,9 +2077,9 @@ def _clean_mention(narrative: str, start: int, end: int) -> _Mention | None:
     )
     if not keys:
         return None
-    name_start, m_end = offsets[first], offsets[last - 1] + len(words[last - 1])
-    m_start = title_start if title_start is not None else name_start
-    return _Mention(m_start, m_end, narrative[name_start:m_end], keys, title_start is not None)
+    name_start, name_end = offsets[first], offsets[last - 1] + len(words[last - 1])
+    mention_start = title_start if title_start is not None else name_start
+    return mention_start, name_start, name_end, keys, title_start is not None
 
 
 def _without_prefix(word: str) -> str:
@@ -2094,10 +2160,20 @@ def _scale_of(match: re.Match[str]) -> float | None:
 def _words_before(text: str, floor: int, end: int, count: int = 4) -> list[tuple[int, str]]:
     """The last few words before `end` (not before `floor`), with their offsets."""
     window = max(floor, end - 60)
-    words = [(m.start(), m.group()) for m in _TOKEN.finditer(text, window, end)]
-    if window > floor and window > 0 and not text[window - 1].isspace() and words:
-        words = words[1:]  # the window cut the first word in two
-    return words[-count:]
+    piece = text[window:end]
+    tokens = piece.split()
+    if window > floor and window > 0 and not text[window - 1].isspace() and piece[:1].strip():
+        tokens = tokens[1:]  # the window cut the first word in two
+    tokens = tokens[-count:]
+    # Locate the kept words from the right; each is the last occurrence before the one after it.
+    words = []
+    limit = len(piece)
+    for token in reversed(tokens):
+        at = piece.rfind(token, 0, limit)
+        words.append((window + at, token))
+        limit = at
+    words.reverse()
+    return words
 
 
 def _end_of_word_before(text: str, offset: int) -> int:
@@ -2106,6 +2182,39 @@ def _end_of_word_before(text: str, offset: int) -> int:
     while end > 0 and text[end - 1].isspace():
         end -= 1
     return end
+
+
+def _counting_verb(before: list[tuple[int, str]]) -> str | None:
+    """The participle of a verb counting the number after it: "killed (a total of)" → "killed"."""
+    index = len(before) - 1
+    while index >= 0 and before[index][1].lower() in _COUNT_FILLERS:
+        index -= 1
+    if index < 0:
+        return None
+    return _TRANSITIVE_PARTICIPLES.get(before[index][1].lower())
+
+
+def _measured_quantity(before: list[tuple[int, str]]) -> str | None:
+    """What a rate or amount measures: "British inflation fell to" → "British inflation",
+    "the BoE has kept rates at" → "rates"."""
+    words = [word for _, word in before]
+    lowered = [word.lower() for word in words]
+    if len(lowered) >= 3 and lowered[-1] == "at" and lowered[-3] in _SETTING_VERBS:
+        return words[-2] if words[-2].isalpha() else None
+    verb = len(lowered) - (2 if lowered and lowered[-1] in ("to", "by", "at") else 1)
+    if verb < 1 or lowered[verb] not in _CHANGE_VERBS:
+        return None
+    index = verb - 1
+    while index >= 0 and lowered[index] in _AUXILIARIES | {"been", "also", "now"}:
+        index -= 1
+    subject: list[str] = []
+    while index >= 0 and len(subject) < 2:
+        word = words[index]
+        if lowered[index] in _FUNCTION_WORDS or not word.replace("-", "").isalpha():
+            break
+        subject.insert(0, word)
+        index -= 1
+    return " ".join(subject) or None
 
 
 def _qualifier_before(before: list[tuple[int, str]]) -> tuple[str, int] | None:
