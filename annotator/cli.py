@@ -19,7 +19,7 @@ from rich.table import Table
 
 from annotator import __version__
 from annotator.errors import AnnotatorError
-from annotator.schemas import ANNOTATION_KINDS, STATUSES
+from annotator.canonical import STATUSES
 from annotator.store import DEFAULT_DB, Store, open_db
 
 app = typer.Typer(
@@ -38,7 +38,7 @@ DbOption = Annotated[
 ]
 KindOption = Annotated[
     Optional[list[str]],
-    typer.Option("--kind", help=f"Only these kinds ({', '.join(ANNOTATION_KINDS)}); repeat for several."),
+    typer.Option("--kind", help="Only this kind (quote, figure, stance, …); repeat for several."),
 ]
 
 
@@ -64,6 +64,8 @@ def store_at(db: Path) -> Iterator[Store]:
 
 
 def _check_kinds(kinds: list[str] | None) -> list[str] | None:
+    from annotator.schemas import ANNOTATION_KINDS
+
     for kind in kinds or []:
         if kind not in ANNOTATION_KINDS:
             raise fail(f"unknown kind {kind!r} (known: {', '.join(ANNOTATION_KINDS)})")
@@ -208,10 +210,11 @@ def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
         f"documents {figures['documents']}  runs {figures['runs']}  proposals {figures['proposals']}  "
         f"decisions {figures['decisions']}  reviewed {figures['percent_reviewed']:.1f}%"
     )
-    table = Table("status", *ANNOTATION_KINDS, "total", title="items by status and kind")
     by = figures["by_status_kind"]
+    kinds = sorted({kind for _, kind in by})
+    table = Table("status", *kinds, "total", title="items by status and kind")
     for status in STATUSES:
-        counts = [by.get((status, kind), 0) for kind in ANNOTATION_KINDS]
+        counts = [by.get((status, kind), 0) for kind in kinds]
         table.add_row(status, *map(str, counts), str(sum(counts)))
     console.print(table)
 

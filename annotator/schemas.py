@@ -11,17 +11,14 @@ Validators that need the document read it from the validation context:
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, ClassVar, Literal
 
+from annotator.canonical import GOLD_STATUSES, STATUSES, document_id, to_json  # noqa: F401 - re-exported
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
 Status = Literal["proposed", "accepted", "edited", "rejected", "added"]
-STATUSES: tuple[str, ...] = ("proposed", "accepted", "edited", "rejected", "added")
-GOLD_STATUSES: tuple[str, ...] = ("accepted", "edited", "added")
 
 QuoteType = Literal["direct", "indirect", "mixed"]
 Qualifier = Literal["exact", "approximately", "at least", "at most", "range"]
@@ -29,16 +26,6 @@ Polarity = Literal["favor", "against", "neutral"]
 
 ANNOTATION_KINDS: dict[str, type[Annotation]] = {}
 """Every annotation kind by its name, filled as the subclasses are defined."""
-
-
-def to_json(value: Any) -> str:
-    """Canonical JSON: compact, UTF-8 kept as is. The store, export and import all use this form."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def document_id(text: str) -> str:
-    """The content id of a document: `sha256:` and the hex digest of its UTF-8 text."""
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Document(BaseModel):

@@ -20,14 +20,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from annotator.errors import AnnotatorError
-from annotator.schemas import Annotation, Document, Origin, to_json
+from annotator.canonical import to_json
 from annotator.store import migrations
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from annotator.schemas import Annotation, Document
+
 DEFAULT_DB = "labels.db"
 ACTIONS = ("accept", "edit", "reject", "add", "undo")
+MANUAL_ORIGIN = {"engine": "manual", "model": None, "prompt": None}
+"""The provenance of an item a reviewer added by hand."""
 STATUS_OF_ACTION = {"accept": "accepted", "edit": "edited", "reject": "rejected", "add": "added"}
 ACTION_OF_STATUS = {"proposed": "proposed", **{status: action for action, status in STATUS_OF_ACTION.items()}}
 
@@ -97,9 +101,8 @@ def _edited(annotation: Annotation | None) -> list[Any]:
     """The decision columns for an edited or added annotation: span, text, fields, origin."""
     if annotation is None:
         return [None] * 5
-    origin = annotation.origin or Origin(engine="manual")
-    return [annotation.start, annotation.end, annotation.text, to_json(annotation.fields()),
-            to_json(origin.model_dump(mode="json"))]
+    origin = annotation.origin.model_dump(mode="json") if annotation.origin else MANUAL_ORIGIN
+    return [annotation.start, annotation.end, annotation.text, to_json(annotation.fields()), to_json(origin)]
 
 
 # Items as they stand: proposals (span and fields replaced by an edit) and items added by hand.
@@ -544,6 +547,8 @@ class Store:
 
 
 def _document(row: Sequence[Any]) -> Document:
+    from annotator.schemas import Document
+
     return Document(id=row[0], source=row[1], title=row[2], text=row[3], external_id=row[4], previous_id=row[5])
 
 
