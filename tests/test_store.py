@@ -99,7 +99,8 @@ def test_latest_decision_wins_and_undo_walks_back(store, doc) -> None:
     store.record_decision(item_id, "reject", "ann")
     assert [a.status for a in store.annotations()] == ["rejected"]
 
-    assert store.undo() is not None
+    undone = store.undo()
+    assert undone is not None and (undone["item_id"], undone["action"], undone["document_id"]) == (item_id, "reject", doc.id)
     [item] = store.annotations()
     assert (item.status, item.fields()["speaker"]) == ("edited", "Sheikho family")
     store.undo()
@@ -174,6 +175,17 @@ def test_a_failed_transaction_stores_nothing(store, doc) -> None:
             store.add_proposals(doc.id, [_quote()])
             raise RuntimeError("crash")
     assert store.db["proposals"].count == 0
+
+
+def test_document_summaries_count_what_is_reviewed(store, doc) -> None:
+    other = Document.from_text("No news.", "b.txt")
+    store.add_documents([other])
+    ids = store.add_proposals(doc.id, [_quote(), Figure(start=36, end=57, text=TEXT[36:57], value=4e5)])
+    store.record_decision(ids[0], "accept", "ann")
+    store.record_decision("m_x", "add", "ann", _quote(), document_id=doc.id)
+    first, second = store.document_summaries()
+    assert (first.id, first.proposals, first.reviewed, first.added, first.percent_reviewed) == (doc.id, 2, 1, 1, 50.0)
+    assert (second.id, second.proposals, second.title) == (other.id, 0, None)
 
 
 def test_stats_count_by_status_and_kind(store, doc) -> None:

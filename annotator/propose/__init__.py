@@ -160,8 +160,12 @@ async def propose_documents(
     documents: Sequence[Document],
     engine: Engine,
     on_progress: Callable[[RunProgress], None] | None = None,
+    on_document: Callable[[str, DocumentResult], None] | None = None,
 ) -> RunSummary:
     """Run `engine` over `documents`, recording the run, proposals and failures in `store`.
+
+    `on_progress` is called with the counters and `on_document` with the document's id and
+    result, each time a document has been stored.
 
     Documents are worked on `engine.concurrency` at a time; each is stored as soon as it is done.
     Cancelling (Ctrl-C) stops the run with the store consistent and the run marked interrupted.
@@ -196,6 +200,8 @@ async def propose_documents(
             progress.tokens += 0 if result.cached else result.tokens_in + result.tokens_out
             if on_progress is not None:
                 on_progress(progress)
+            if on_document is not None:
+                on_document(document.id, result)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(engine.concurrency, len(documents))))]
     interrupted = False

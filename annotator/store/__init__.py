@@ -84,6 +84,23 @@ class StoredAnnotation:
         }
 
 
+@dataclass(frozen=True)
+class DocumentSummary:
+    """A line of the document list: what a document is and how far its review has got."""
+
+    id: str
+    title: str | None
+    source: str
+    proposals: int
+    reviewed: int
+    added: int
+
+    @property
+    def percent_reviewed(self) -> float:
+        """Share of the proposals with a decision, in percent (100 for a document with none)."""
+        return 100.0 * self.reviewed / self.proposals if self.proposals else 100.0
+
+
 def proposal_id(document_id: str, annotation: Annotation, origin_json: str) -> str:
     """A stable id: the same proposal from the same engine and prompt gets the same id anywhere."""
     key = "\x1f".join(
@@ -368,6 +385,27 @@ class Store:
             )
         return ids
 
+    def proposal_rows(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Proposals as first proposed (before any edit), with how their spans were grounded."""
+        cursor = self.conn.execute(
+            "SELECT id, kind, start, \"end\", text, fields, origin, grounding_score, grounding_method, claimed_text "
+            f"FROM proposals WHERE id IN ({', '.join('?' * len(ids))})",
+            list(ids),
+        )
+        names = [c[0] for c in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row))
+
+    def document_summaries(self) -> list[DocumentSummary]:
+        """Every document in the order added, with its proposal and review counts, without its text."""
+        rows = self.conn.execute(
+            "SELECT d.id, d.title, d.source, count(p.id), count(s.item_id), "
+            "(SELECT count(*) FROM item_state a WHERE a.document_id = d.id AND a.proposal = 0 AND a.action = 'add') "
+            "FROM documents d LEFT JOIN proposals p ON p.document_id = d.id "
+            "LEFT JOIN item_state s ON s.item_id = p.id GROUP BY d.id ORDER BY d.rowid"
+        )
+        return [DocumentSummary(*row) for row in rows]
+
     def documents_with_proposals(self) -> set[str]:
         """Ids of documents that have at least one proposal."""
         return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM proposals")}
@@ -419,15 +457,16 @@ class Store:
             )
         return int(cursor.lastrowid or 0)
 
-    def undo(self, annotator: str | None = None) -> int | None:
+    def undo(self, annotator: str | None = None) -> dict[str, Any] | None:
         """Undo the latest decision still in effect (by `annotator`, if given) with an undo event.
 
-        Returns the id of the decision undone, or None when there is nothing left to undo.
-        Undo is unlimited: each call walks one decision further back, across documents and sessions.
+        Returns the decision undone (`id`, `item_id`, `document_id`, `action`), or None when there
+        is nothing left to undo. Undo is unlimited: each call walks one decision further back,
+        across documents and sessions.
         """
         with self.transaction():
             row = self.conn.execute(
-                "SELECT d.id FROM decisions d "
+                "SELECT d.id, d.item_id, d.document_id, d.action FROM decisions d "
                 "WHERE d.action != 'undo' AND (? IS NULL OR d.annotator = ?) "
                 "AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) "
                 "ORDER BY d.id DESC LIMIT 1",
@@ -441,7 +480,7 @@ class Store:
                 "FROM decisions WHERE id = ?",
                 [annotator or "unknown", self.session, now(), row[0]],
             )
-        return int(row[0])
+        return {"id": row[0], "item_id": row[1], "document_id": row[2], "action": row[3]}
 
     def item_document(self, item_id: str) -> str | None:
         """The document a proposal or added item belongs to, or None if the id is unknown."""

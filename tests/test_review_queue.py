@@ -1,0 +1,112 @@
+"""The review queue (the core under the review UI): navigation, filters and decisions in the store."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.errors import AnnotatorError
+from annotator.review import ReviewQueue, annotation_of
+from annotator.schemas import Document, Figure, Origin, Quote
+
+RULES = Origin(engine="rules", prompt="rules@t")
+TEXTS = [
+    "“We stay,” Ahmed Sheikho said. Some 400,000 people fled. “No,” he said.",
+    "Little is quoted here. About 3 million people live in Idlib.",
+]
+
+
+def _items(text: str) -> list:
+    items = []
+    for needle in ("We stay", "No"):
+        if needle in text:
+            start = text.index(needle)
+            items.append(Quote(start=start, end=start + len(needle), text=needle, speaker="Ahmed Sheikho", origin=RULES))
+    for needle in ("Some 400,000 people", "About 3 million people"):
+        if needle in text:
+            start = text.index(needle)
+            items.append(Figure(start=start, end=start + len(needle), text=needle, value=1, origin=RULES))
+    return items
+
+
+@pytest.fixture
+def queue(store) -> ReviewQueue:
+    docs = [Document.from_text(text, f"{i}.txt") for i, text in enumerate(TEXTS)]
+    store.add_documents(docs)
+    for document in docs:
+        store.add_proposals(document.id, _items(document.text))
+    queue = ReviewQueue(store, [d.id for d in docs], "alice")
+    queue.open(0)
+    return queue
+
+
+def test_accept_reject_and_advance(queue: ReviewQueue) -> None:
+    assert [i.text for i in queue.items] == ["We stay", "Some 400,000 people", "No"]
+    accepted = queue.accept()
+    assert accepted is not None and accepted.status == "accepted" and queue.current.text == "Some 400,000 people"
+    queue.reject()
+    assert queue.current.text == "No"
+    statuses = {a.text: a.status for a in queue.store.annotations(document_id=queue.document.id)}
+    assert statuses == {"We stay": "accepted", "Some 400,000 people": "rejected", "No": "proposed"}
+    assert {a.annotator for a in queue.store.annotations(statuses=["accepted", "rejected"])} == {"alice"}
+
+
+def test_edit_is_one_decision_that_records_what_changed(queue: ReviewQueue) -> None:
+    queue.move(2)
+    item = queue.current
+    corrected = annotation_of(item).model_copy(update={"speaker": "Ahmed Sheikho Jr"})
+    edited = queue.edit(corrected)
+    assert edited.status == "edited" and edited.fields()["speaker"] == "Ahmed Sheikho Jr"
+    assert [d["action"] for d in queue.store.decisions(item.id)] == ["edit"]
+    [change] = queue.changes(edited)
+    assert (change.field, change.before, change.after) == ("speaker", "Ahmed Sheikho", "Ahmed Sheikho Jr")
+    # An edit that changes nothing is an accept.
+    queue.move(-2)
+    assert queue.edit(annotation_of(queue.current)).status == "accepted"
+
+
+def test_span_edit_records_the_new_boundaries(queue: ReviewQueue) -> None:
+    item = queue.current
+    text = queue.document.text
+    wider = annotation_of(item).model_copy(update={"start": 0, "text": text[0 : item.end]})
+    edited = queue.edit(wider)
+    assert (edited.start, edited.end, edited.text) == (0, item.end, "“We stay")
+    [change] = queue.changes(edited)
+    assert change.field == "span" and change.before == "We stay"
+
+
+def test_add_and_undo_across_documents(queue: ReviewQueue) -> None:
+    queue.accept()
+    queue.move_document(1)
+    text = queue.document.text
+    added = queue.add(Figure(start=0, end=6, text=text[:6], value=0))
+    assert added.status == "added" and added.origin()["engine"] == "manual" and queue.current.id == added.id
+    queue.reject()  # withdraws the item just added
+    assert added.id not in [i.id for i in queue.items]
+    assert queue.undo()["action"] == "reject"
+    assert added.id in [i.id for i in queue.items]
+    assert queue.undo()["action"] == "add"
+    assert all(i.status == "proposed" for i in queue.items)
+    undone = queue.undo()  # back in the first document
+    assert undone["action"] == "accept" and queue.document_index == 0 and queue.current.id == undone["item_id"]
+    assert queue.current.status == "proposed"
+    assert queue.undo() is None
+
+
+def test_filters_and_next_unreviewed(queue: ReviewQueue) -> None:
+    queue.set_kind_filter(["figure"])
+    assert [i.kind for i in queue.items] == ["figure"]
+    queue.set_kind_filter(None)
+    assert queue.current.kind == "figure"  # the filter keeps the reviewer on the same item
+    queue.move(-5)
+    queue.accept()
+    queue.accept()
+    queue.accept()
+    assert queue.cycle_status_filter() == "unreviewed" and queue.items == []
+    assert queue.next_unreviewed() and queue.document_index == 1 and queue.current.status == "proposed"
+    queue.accept()
+    assert not queue.next_unreviewed(), [(i.text, i.status) for i in queue.store.annotations()]
+
+
+def test_an_empty_list_of_documents_is_refused(store) -> None:
+    with pytest.raises(AnnotatorError, match="no documents"):
+        ReviewQueue(store, [], "alice")
