@@ -199,6 +199,58 @@ def _redacted(message: str, api_key: str | None) -> str:
 
 
 @app.command()
+def review(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to review; they are ingested first.")],
+    engine: Annotated[
+        str, typer.Option("--engine", help="auto (llm if a key or base URL is set, else rules), rules, llm or local.")
+    ] = "auto",
+    model: Annotated[Optional[str], typer.Option("--model", envvar="ANNOTATOR_MODEL", help="Model name.")] = None,
+    base_url: Annotated[
+        Optional[str],
+        typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp)."),
+    ] = None,
+    gguf: Annotated[Optional[str], typer.Option("--gguf", help="GGUF model file for --engine local.")] = None,
+    annotator: Annotated[
+        Optional[str], typer.Option("--annotator", envvar="ANNOTATOR_NAME", help="Your name on every decision (default: OS user).")
+    ] = None,
+    keys: Annotated[
+        Optional[Path], typer.Option("--keys", envvar="ANNOTATOR_KEYS", help="TOML file of key bindings ([keys] id = \"keys\").")
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Review proposals in the terminal; documents without proposals get them in the background.
+
+    Example: annotator review seeds/
+    """
+    import os
+
+    from annotator.ingest import read_paths
+    from annotator.propose import choose_engine
+
+    api_key = os.environ.get("OPENAI_API_KEY") or None
+    report = read_paths(paths)
+    for message in report.errors:
+        errors.print(f"error: {message}", markup=False)
+    if not report.documents:
+        raise fail("no documents to review")
+    with store_at(db) as store:
+        store.add_documents(report.documents)
+        ids = list(dict.fromkeys(document.id for document in report.documents))
+        proposed = store.documents_with_proposals()
+    pending = [document_id for document_id in ids if document_id not in proposed]
+    try:
+        from annotator.tui.app import create_app
+        from annotator.tui.keymap import load_keymap
+
+        choice = choose_engine(engine, model=model, base_url=base_url, api_key=api_key, gguf=gguf) if pending else None
+        keymap = load_keymap(keys)
+    except AnnotatorError as error:
+        raise fail(_redacted(str(error), api_key)) from None
+    who = annotator or getpass.getuser()
+    create_app(db, ids, who, engine=choice.engine if choice else None, pending=pending, keymap=keymap).run()
+
+
+@app.command()
 def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
     """Documents, proposals and decisions, items by status and kind, percent reviewed.
 

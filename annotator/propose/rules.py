@@ -8,6 +8,12 @@ holds for every proposal, and every proposal is `status="proposed"`, `id=None`, 
 `origin=Origin(engine="rules", model=None, prompt=RulesEngine.prompt)`. Output is sorted by
 `(start, end, kind)`.
 
+How it works: the quote marks of each paragraph are paired first and the quoted words masked out
+of a copy of the text (same offsets), so the rules for attribution, reported speech, names and
+stances read only what the narrator says. Each pattern is searched once over the whole text
+(reporting words, number words and stance verbs share one search); names are cleaned up only when
+a rule looks at them. Time grows linearly with the length of the text.
+
 Quotes
 ------
 * Quote marks: curly double (“ ”), straight double ("), curly single (‘ ’), straight single (')
@@ -23,36 +29,47 @@ Quotes
   cover the paragraph break or the re-opening mark) and every part gets the speaker and cue found
   for any part.
 * Attribution of a direct quote: `“…,” X said` / `“…,” said X` / `“…,” according to X` after the
-  quote; `X said: “…”` / `X told Y, “…”` before it. A quote with no attribution of its own takes
-  the speaker and cue of the previous quote in the same paragraph (`“A,” Sheikho said. “B.”`), or
-  of the previous paragraph's last direct quote when the paragraph is nothing but the quote (the
-  news convention for a speech running over paragraphs). Otherwise a quote of four or more words
-  is proposed with no speaker; shorter unattributed ones are scare quotes (‘stuck’) and skipped.
+  quote (when the quote ends in `,`, `?`, `!` or a dash, or the next word is lower-case);
+  `X said: “…”` / `X told Y, “…”` before it, also when `X said:` ends the previous paragraph. The
+  first reporting word after the quote is the cue, so in `“A,” Suleiman said. “B,” Ahmed Sheikho,
+  a local activist, told Al Jazeera.` each quote gets its own speaker. A quote with no attribution
+  of its own takes the speaker and cue of the previous quote in the same paragraph (`“A,” Sheikho
+  said. “B.”`), or of the previous paragraph's last direct quote when the paragraph is nothing but
+  the quote (the news convention for a speech running over paragraphs). Otherwise a quote of four
+  or more words is proposed with no speaker; shorter unattributed ones are scare quotes (‘stuck’)
+  and are skipped.
 * Indirect quotes (`quote_type="indirect"`), one per reporting clause:
   `X said (that) …`, `X told Y (that) …`, `X said in a statement (that) …`, `…, X said.`,
   `…, said X.`, `According to X, …`, `…, according to X[, …]`, `X described Y as Z`, present-tense
   `X says/notes/warns that …`, a second verb sharing the subject (`… and said that …`) and
-  `…, X said, adding that …` (cue `adding`). The span is the reported content without `that` and
-  the final full stop: for `…, X said.` and `…, according to X` it runs from the start of the
-  sentence to the comma before the attribution; for `X said …` it runs from after the cue to the
-  end of the sentence, stopping before `, without …`, `, adding …`, `, citing …` and a coordinated
-  second reporting verb. For `X described Y as “Z”` the span is `Y as “Z”`.
+  `…, X said, adding that …` (cue `adding`). `added`, `wrote` and `tweeted` report speech only
+  with `that` or a colon (`the army added 500 troops` is no quote); a reporting word after an
+  article, a preposition or a form of "be" is no cue (`a reported attack`, `was told to leave`).
+  The span is the reported content without `that` and the final full stop: for `…, X said.` and
+  `…, according to X` it runs from the start of the sentence to the comma before the attribution;
+  for `X said …` it runs from after the cue to the end of the sentence, stopping before
+  `, without …`, `, adding …`, `, citing …` and a coordinated second reporting verb. For
+  `X described Y as “Z”` the span is `Y as “Z”`. A wire dateline opening the paragraph
+  (`KYIV, Ukraine (AP) — `) is left out of the span.
 * Mixed quotes (`quote_type="mixed"`): an indirect quote whose content contains a quoted phrase
   (`said in a statement that its fighters carried out “a redeployment”, withdrawing …`). The span
   is the reported content as for an indirect quote, so it includes the partial quote and its marks;
   the phrase is not proposed again on its own.
 * Cue: the reporting phrase in its text form without auxiliaries: `said`, `told`, `added`,
-  `said in a statement`, `according to`, `described ... as`, `adding`, `note`.
-* Speaker: the subject of the cue. Titles (Mr, President, …) and roles in front of a name
-  (`Local activist Ahmed Husseinat`) are dropped, as are appositives (`Suleiman Abdulqader, a
-  local activist in southern Idlib, told …` → `Suleiman Abdulqader`); a leading article is dropped
-  (`the Turkish Defence Ministry` → `Turkish Defence Ministry`); `the insurgents’ statement`,
+  `said in a statement`, `according to`, `described ... as`, `adding`, `note`, `asked`,
+  `quoted as saying`.
+* Speaker: the subject of the cue. Titles (Mr, Dr., President, …), runs of titles (`NATO
+  Secretary-General Jens Stoltenberg` → `Jens Stoltenberg`) and roles or organisation nouns in
+  front of a name (`Local activist Ahmed Husseinat`, `trade body UK Finance`) are dropped from the
+  name, as are appositives (`Suleiman Abdulqader, a local activist in southern Idlib, told …` →
+  `Suleiman Abdulqader`); a leading article is dropped (`the Turkish Defence Ministry` →
+  `Turkish Defence Ministry`); a clause before a colon or dash is no subject; `the insurgents’ statement`,
   `a statement from X`, `reports from X`, `comments released by X` give X; a subject without a
   name (`a statement … from the main faction in the area, Hay’et Tahrir al-Sham (HTS) group, …`)
-  takes the name in its appositive. Sources without a name keep their words
-  (`Syrian state TV`, `opposition activists`).
-* `speaker_start`/`speaker_end` point at the mention in the text (`Mr Assad`, `he`, `the
-  Observatory`); `speaker` is the canonical name:
+  takes the name in its appositive. Sources without a name keep their words, less a leading
+  article (`Syrian state TV`, `opposition activists`, `militant group and opposition activists`).
+* `speaker_start`/`speaker_end` point at the mention in the text, titles included (`Mr Assad`,
+  `President Volodymyr Zelenskyy`, `he`, `Observatory`); `speaker` is the canonical name:
   - a one-word name, with or without a title (`Mr Assad`, `Sheikho`, `Suleiman`, `the
     Observatory`), resolves to the nearest longer name earlier in the document that contains that
     word (`Bashar Assad`, `Ahmed Sheikho`, `Suleiman Abdulqader`, `Syrian Observatory for Human
@@ -60,13 +77,15 @@ Quotes
     When nothing earlier fits, a longer name later in the same paragraph is used; otherwise the
     word stays as written.
   - `he`/`she` resolve to the nearest earlier speaker or name known to be a person (a title, a
-    role before it or an appositive role after it); `it` to the nearest earlier organisation
-    (an organisation word in the name or its appositive: Ministry, faction, monitor, …);
-    `they` to the nearest earlier organisation or group. Unresolved pronouns keep the mention
-    with `speaker=None`.
+    role word before a full name, or a role in its appositive: activist, doctor, spokesman, …);
+    `it` to the nearest earlier organisation (an organisation word in the name, before it or in
+    its appositive: Ministry, faction, monitor, trade body, …; an acronym other than a country's);
+    `they` to the nearest earlier plural speaker (`activists`, `officials`) of the same or the
+    previous paragraph. Places and names of unknown kind are skipped. An unresolved pronoun keeps
+    its mention with `speaker=None`.
   - `the group`, `the monitor`, `the ministry` and the like (a bare definite organisation noun,
     optionally with a relative clause: `the group that tracks Syria’s war`) resolve to the nearest
-    earlier organisation.
+    earlier organisation; with none before, the noun stays (`ministry`).
 
 Figures
 -------
@@ -86,27 +105,35 @@ Figures
   none → `exact`.
 * Span: qualifier, number and counted noun (`nearly half a million people`); in `nearly 700,000 of
   them` the span stops at the number and the unit comes from the figure the pronoun refers to.
-* Unit: the counted noun after the number (`people`, `civilians`), skipping up to two modifiers
-  (`2,000 Syrian troops` → `troops`); `%` or a currency code where marked.
+* Unit: the counted noun after the number (`people`, `civilians`, `Syrians`), skipping up to two
+  modifiers (`2,000 Syrian troops` → `troops`); `%` or a currency code where marked. A number
+  without a noun borrows one: `35 of the 42 missiles` → `missiles`; in `killing 12 people and
+  wounding more than 60` the second count takes the first's unit. `a 5,000-strong force` has no
+  unit; its span runs to the noun and its subject is `force`.
 * Subject: what is counted, built from the surrounding words: `forcing N people to flee` →
   `people forced to flee`; `killed N people` → `people killed`; `including N civilians` after such
   a figure → `civilians killed`; `N people have been forced to leave their homes` → `people forced
   to leave their homes`; `N of them displaced by fighting` → `people displaced by fighting`;
-  `X is home to N people` → `population of X`; otherwise the unit.
+  `N people had been left without electricity` → `people left without electricity` (the verb and
+  at most one prepositional phrase, also after a comma-enclosed aside: `40 people, aged 20 to 65,
+  were arrested` → `people arrested`); `X is home to N people` → `population of X`; for rates and
+  amounts the thing measured, `British inflation fell to 3.9%` → `British inflation`, `kept rates
+  at 5.25%` → `rates`, `estimated the crowd at 10,000` → `crowd`; otherwise the unit, or null.
 * `attributed_to`: the speaker of the quote (direct, indirect or mixed, including `according to
   X`) whose span contains the figure; otherwise null.
 * Not figures: years (a bare 4-digit 1500-2100 with no counted noun), dates (`April 30`, `30
   April`), times (`10:30`, `9am`), ordinals (`ninth year`, `9th`, `third consecutive day`),
-  durations and ages (`three months`, `30-day`, `five-year-old`), numbers inside names (`M5
-  highway`, `F-16`, `Resolution 2254`), the word `one` without a scale (`one of its posts`), and
-  small number words without a counted noun or after a determiner (`the two countries`, `the
-  first three months`).
+  durations and ages (`three months`, `30-day`, `five-year-old`, `Maria Lopez, 45,`, `aged 25`,
+  `aged between 20 and 65`), numbers inside or before names (`M5 highway`, `F-16`, `Resolution
+  2254`, `10 Downing Street`), scores (`won 3-1`), list markers opening a paragraph (`1.`), the
+  word `one` without a scale (`one of its posts`), and small number words without a counted noun
+  or after a determiner (`the two countries`, `the first three months`).
 
 Stances
 -------
 Precision over recall: a stance is proposed only for an explicit evaluative verb in the active
-voice whose subject is a name written immediately before it (adverbs such as `also`, `strongly`
-and `has`/`have`/`had` may stand between), in narrative text (not inside a direct quote):
+voice whose subject is a name written immediately before it (`has`/`have`/`had` and adverbs such
+as `also` and `strongly` may stand between), in narrative text (not inside a direct quote):
 
 * against: condemned, condemns, denounced, criticised/criticized, slammed, deplored, decried,
   rejected, opposes/opposed, `is opposed to`;
@@ -128,6 +155,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -178,6 +206,9 @@ _HEAD_TITLES = frozenset(
     Judge Justice General Colonel Admiral Lieutenant Captain Sergeant Leader Chief""".split()
 )
 _PERSON_TITLES = frozenset("Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Sir Dame Lord Lady".split())
+# Lower-case words inside names: "Syrian Observatory for Human Rights", "Bashar al-Assad".
+_JOINERS = frozenset("of for the".split())
+_PARTICLES = frozenset("al el bin ibn abu bint lil de da di du van von der".split())
 _ROLE_WORDS = frozenset(
     """activist spokesman spokeswoman spokesperson official minister leader commander president chief
     head director analyst resident witness doctor journalist correspondent researcher envoy ambassador
@@ -186,7 +217,10 @@ _ROLE_WORDS = frozenset(
     farmer teacher student mother father colonel officer soldier engineer economist politician
     candidate manager executive coordinator organiser organizer campaigner reporter photographer
     citizen survivor cleric priest imam rapporteur negotiator premier king queen prince emir sheikh
-    man woman boy girl""".split()
+    man woman boy girl surgeon paramedic commentator editor writer author coach captain pilot driver
+    owner shopkeeper trader son daughter brother sister husband wife widow grandmother grandfather
+    neighbour neighbor refugee villager protester demonstrator defector prisoner detainee victim
+    eyewitness mediator consultant""".split()
 )
 _ORG_NOUNS = frozenset(
     """ministry observatory government group faction monitor organisation organization agency coalition
@@ -281,7 +315,6 @@ _QUALIFIERS = {
     "below": "at most", "a maximum of": "at most",
     "between": "range", "from": "range",
 }
-# Verbs whose object is the counted group: "killed 2,000 people" counts people killed.
 # Verbs whose object is the counted group: "killed 2,000 people" counts people killed. Each entry is
 # the participle and the other forms that map to it.
 _TRANSITIVE_FORMS = {
@@ -325,8 +358,10 @@ _IRREGULAR_PAST = frozenset(
     remained remain remains stayed live lived living gone become returned fleeing remaining""".split()
 )
 _PREPOSITIONS = frozenset(
-    "by in from to into across at near inside on outside within towards toward through".split()
+    "by in from to into across at near inside on outside within towards toward through without".split()
 )
+# Words that end the noun phrase of a prepositional phrase ("by fighting | in other parts").
+_PHRASE_BREAKS = _FUNCTION_WORDS - {"the", "a", "an", "their", "its", "his", "her"}
 
 # ---------------------------------------------------------------------------------------------
 # Regular expressions, compiled once
@@ -373,7 +408,12 @@ _NAME_WORD = rf"(?:(?:al|el|bin|ibn|abu|bint|lil|de|da|di|du|van|von|der)[- ])?{
 # Starts on a capital so `re` can skip ahead by character class; a particle in front ("al-Jabha",
 # "al Qaida") is picked up afterwards by looking back from the capital.
 _NAME = re.compile(rf"{_CAP_WORD}(?:[ ](?:(?:of|for)(?:[ ]the)?[ ])?{_NAME_WORD})*")
-_MODIFIER_TOKEN = re.compile(r"-(?:based|linked|backed|led|controlled|held|born|run|allied|aligned|affiliated|funded|owned)$")
+# Abbreviated titles end in a full stop, which ends a capitalised run: "Dr. Jane Smith" is joined up
+# when the mention is cleaned, by looking back from the name.
+_DOTTED_TITLES = frozenset("Mr Mrs Ms Dr Prof Gen Sen Rep Gov Lt Col Sgt Capt Rev".split())
+_MODIFIER_TOKEN = re.compile(
+    r"-(?:based|linked|backed|led|controlled|held|born|run|allied|aligned|affiliated|funded|owned)$"
+)
 
 # What may follow a reporting verb before the quote it introduces: `said in a statement:`.
 _BEFORE_TAIL = re.compile(rf"(?P<ext>[^“”\"‘{_FILL}:,]{{0,60}}?)\s*(?P<punct>[:,])?\s*")
@@ -391,11 +431,8 @@ _BARE_CUES = frozenset("say note report claim warn insist argue estimate believe
 _QUOTING_VERBS = frozenset(
     "asked asks continued replied responded recalled conceded shouted recounted posted quoted".split()
 )
-_CUE = re.compile(
-    r"\b(?:"
-    + _alternation([*_CUE_VERBS, *_BARE_CUES, *_QUOTING_VERBS, "described", "according", "According"])
-    + r")\b"
-)
+# A reporting word at a known place (the verb after "and" in "… and said that …").
+_CUE = re.compile(r"\b(?:" + _alternation([*_CUE_VERBS, *_BARE_CUES, *_QUOTING_VERBS, "described"]) + r")\b")
 _AS_SAYING = re.compile(r"\s+as\s+saying\b")
 # Verbs that report speech only with a clause ("added that …") or a colon, not with an object.
 _CLAUSE_ONLY_CUES = frozenset("added adds wrote writes tweeted".split())
@@ -408,6 +445,7 @@ _COORDINATED_CUE = re.compile(
     r"denied|confirmed|announced|argued|explained|stated)\b)"
 )
 _BRACKET_OR_COMMA = re.compile(r"[(),]")
+_CLAUSE_BREAK = re.compile(r"[:;]|\s[—–]\s")
 _DATELINE = re.compile(
     r"[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+)*(?:, [A-Z][\w.'’ -]{1,30}?)?(?: \([^)\n]{1,30}\))? ?[—–-]{1,2} "
 )
@@ -483,16 +521,25 @@ _NUMBER_ANCHOR_WORDS = frozenset(
         tens half several few quarter quarters third thirds""".split(),
     ]
 )
-# One search finds both reporting words and number words: each pass of `re` over the text costs
-# about as much as the rest of a rule, so the two word lists share one prefix tree.
-# One search, over the lower-cased text, finds both reporting words and number words: each pass
-# of `re` over a text costs about as much as the rest of a rule, so the word lists share one tree.
+_STANCE_VERBS = frozenset(
+    """condemned condemns denounced denounces criticised criticized criticises criticizes slammed slams
+    deplored deplores decried decries rejected rejects opposes opposed welcomed welcomes praised praises
+    hailed hails applauded applauds endorsed endorses supports supported backs backed""".split()
+)
+# Words that may stand between a stance's holder and its verb: "Russia has strongly criticised".
+_STANCE_BETWEEN = frozenset(
+    """has have had also strongly repeatedly again publicly swiftly firmly openly sharply roundly previously
+    long is are was were""".split()
+)
+# One search, over the lower-cased text, finds reporting words, number words and stance verbs: each
+# pass of `re` over a text costs about as much as the rest of a rule, so the lists share one tree.
 _WORD_ANCHOR = re.compile(
     r"\b(?:"
-    + _alternation([*_CUE_VERBS, *_BARE_CUES, *_QUOTING_VERBS, "described", "according", *_NUMBER_ANCHOR_WORDS])
+    + _alternation(
+        [*_CUE_VERBS, *_BARE_CUES, *_QUOTING_VERBS, "described", "according", *_NUMBER_ANCHOR_WORDS, *_STANCE_VERBS]
+    )
     + r")\b"
 )
-_WORD_ANCHOR_ANY_CASE = re.compile(_WORD_ANCHOR.pattern, re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"\d[\d,.]*")
 _CURRENCY_BEFORE = re.compile(r"(?:US\$|[$£€¥])\s?$")
 _ARTICLE_BEFORE = re.compile(r"(?<![^\W_])(?:a|an|A|An)\s+$")
@@ -509,8 +556,10 @@ _MONTH_AFTER = re.compile(
 _TIME_AFTER = re.compile(r"\s?(?:am|pm|a\.m\.|p\.m\.|GMT|BST|UTC|CET|EST|hrs|h\b)", re.IGNORECASE)
 _HYPHEN_UNIT = re.compile(r"-(?:year|month|week|day|hour|minute|second|decade)s?\b|-(?:old)\b", re.IGNORECASE)
 _OF = re.compile(r"\s+of\b")
+_STRONG = re.compile(r"-strong\s+([a-z]+)")
+_OF_THE = re.compile(r"\s+of\s+(?:the|its|their|these|those)\s+")
 _WHOM = re.compile(r"(?:whom|them|those|these)\b")
-_WHOLE = re.compile(r"(?:the|all|its|their)\s+([\w’'-]+(?:\s+[\w’'-]+)?)")
+_WHOLE = re.compile(r"(?:the|all|its|their)\s+([\w’'-]+)")
 _MONTHS = frozenset(
     "January February March April May June July August September October November December Jan Feb Mar "
     "Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
@@ -529,11 +578,16 @@ _CHANGE_VERBS = frozenset(
     are remained falls rises climbs drops jumps slips grows increases decreases declines stands reaches hits
     remains risen fallen grown totalled totaled totals amounted amounts""".split()
 )
-_SETTING_VERBS = frozenset("kept keeps held holds left leaves set sets raised raises cut cuts lowered lowers".split())
+_SETTING_VERBS = frozenset(
+    """kept keeps held holds left leaves set sets raised raises cut cuts lowered lowers estimated estimates
+    put puts""".split()
+)
 _HOME_VERBS = frozenset("is was are were has had remains remained".split())
 # Words between a verb and the number it counts: "killed a total of 200", "killed another 12".
 _COUNT_FILLERS = frozenset("a an total of further additional another estimated".split())
-_INCLUDING_ASIDE = re.compile(r",\s+(?:including|among\s+them)\s[^,.;:]{1,60},")
+# A comma-enclosed aside between a counted group and its verb: ", including four children,",
+# ", mostly women,", ", the UN said,".
+_ASIDE = re.compile(r",\s[^,.;:“”\"]{1,60},")
 _OF_PRONOUN = re.compile(r"\s+of\s+(?:them|whom|those|these)\b")
 _UNIT_WORD = re.compile(r"\s+(?P<w>[^\W\d_][\w’'-]*)")
 _RIGHT_VERB = re.compile(
@@ -546,11 +600,7 @@ _FORCED_TO = re.compile(r"\s+to\s+(?P<verb>[a-z]+)(?:\s+(?P<obj>(?:their|his|her
 _STANCE_VERB = re.compile(
     r" (?P<aux>(?:(?:has|have|had|also|strongly|repeatedly|again|publicly|swiftly|firmly|openly|sharply|"
     r"roundly|previously|long)\s+)*)(?P<verb>(?:is|are|was|were)\s+opposed\s+to|"
-    + _alternation(
-        "condemned condemns denounced denounces criticised criticized criticises criticizes slammed slams "
-        "deplored deplores decried decries rejected rejects opposes opposed welcomed welcomes praised praises "
-        "hailed hails applauded applauds endorsed endorses supports supported backs backed".split()
-    )
+    + _alternation(sorted(_STANCE_VERBS))
     + r")\s+(?!by\b|to\b)"
 )
 _STANCE_AGAINST = frozenset(
@@ -558,7 +608,7 @@ _STANCE_AGAINST = frozenset(
     "deplored deplores decried decries rejected rejects opposes opposed".split()
 )
 _TARGET_STOP = re.compile(
-    r"[,.;:!?“”\"()\[\]—–]|\s(?:and|but|as|after|for|over|because|while|saying|calling|which|who|whom|"
+    r"[,.;:!?“”\"()\[\]—–\n]|\s(?:and|but|as|after|for|over|because|while|saying|calling|which|who|whom|"
     r"whose|when|since|amid|despite|before|until|if)\b"
 )
 _PRONOUN_TARGETS = frozenset("it them this that him her these those us me you".split())
@@ -612,12 +662,14 @@ class _Cue:
 
     start: int
     end: int
-    word: str  # as written, "according to" for both words
-    kind: str  # "verb", "according" or "described"
+    word: str  # as written; "according to" and "quoted as saying" for those phrases
+    kind: str  # "verb", "according", "described" or "quoting" (attributes a quote, reports nothing)
 
 
 @dataclass(slots=True)
 class _QuoteDraft:
+    """A quote found, before it becomes a `Quote`."""
+
     start: int
     end: int
     speaker: _Speaker | None
@@ -629,6 +681,8 @@ class _QuoteDraft:
 
 @dataclass(slots=True)
 class _FigureDraft:
+    """A figure found, before it becomes a `Figure`."""
+
     start: int
     end: int
     value: float
@@ -678,22 +732,34 @@ class _Analysis:
         self.full_names: dict[str, tuple[list[int], list[_Mention]]] = {}
         self.cues: list[_Cue] = []
         self.number_anchors: list[int] = []
-        narrative = self.narrative
-        lowered = text.lower()
-        if len(lowered) != len(text):  # lower-casing changed some lengths: search the text itself
-            lowered = text
-        anchor = _WORD_ANCHOR if lowered is not text else _WORD_ANCHOR_ANY_CASE
-        for match in anchor.finditer(lowered):
-            position = match.start()
-            if match.group().lower() in _NUMBER_ANCHOR_WORDS:
-                self.number_anchors.append(position)
-            elif narrative[position] != _FILL:  # reporting words inside quotes report nothing
-                cue = _cue_at(narrative, text[position : match.end()], position, len(text))
-                if cue is not None:
-                    self.cues.append(cue)
+        self.stance_anchors: list[int] = []
+        self._find_anchors()
         self.cue_starts = [cue.start for cue in self.cues]
         self.speaker_log: list[tuple[int, _Speaker]] = []
         self.quotes: list[_QuoteDraft] = []
+
+    def _find_anchors(self) -> None:
+        """Where reporting words, number words and stance verbs stand, in one search."""
+        text = self.text
+        narrative = self.narrative
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            searched, anchor = lowered, _WORD_ANCHOR
+        else:  # lower-casing changed some lengths ("İ"), so its offsets are not the text's
+            searched, anchor = text, _word_anchor_any_case()
+        for match in anchor.finditer(searched):
+            position = match.start()
+            word = match.group().lower()
+            if word in _NUMBER_ANCHOR_WORDS:
+                self.number_anchors.append(position)
+            elif narrative[position] == _FILL:
+                continue  # reporting words and stances inside quotes are the speaker's, not the story's
+            elif word in _STANCE_VERBS:
+                self.stance_anchors.append(position)
+            else:
+                cue = _cue_at(narrative, text[position : match.end()], position, len(text))
+                if cue is not None:
+                    self.cues.append(cue)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -856,10 +922,15 @@ class _Analysis:
         else:
             if before in "- ":
                 particle = narrative[max(0, start - 5) : start - 1].rpartition(" ")[2]
-                if particle in _PARTICLES and not narrative[start - len(particle) - 2 : start - len(particle) - 1].isalnum():
+                particle_start = start - len(particle) - 1
+                if particle in _PARTICLES and not narrative[particle_start - 1 : particle_start].isalnum():
                     start -= len(particle) + 1  # "al-Jabha", "al Qaida"
                 elif before == "-":
                     start = -1  # "pro-Assad", "Turkey-Syria": part of a compound word
+                elif narrative[start - 2 : start - 1] == ".":
+                    title = narrative[max(0, start - 7) : start - 2].rpartition(" ")[2]
+                    if title in _DOTTED_TITLES:
+                        start -= len(title) + 2  # "Dr. Jane Smith"
             if start >= 0:
                 raw = narrative[start:end]
                 if " " not in raw and "-" not in raw:
@@ -922,7 +993,7 @@ class _Analysis:
         else:
             before = narrative[max(0, mention.start - 30) : mention.start].split()
             previous = before[-1].lower() if before else ""
-            if previous in _ROLE_WORDS and len(mention.keys) >= 2:
+            if before and (previous in _ROLE_WORDS or _is_role(before[-1])) and len(mention.keys) >= 2:
                 kind = "person"  # "activist Ahmed Husseinat", but not "chief UK economist"
             elif previous in _ORG_NOUNS and not previous.endswith("s"):
                 kind = "org"  # "trade body UK Finance"
@@ -969,6 +1040,7 @@ class _Analysis:
         return starts, names
 
     def _paragraph_end(self, offset: int) -> int:
+        """The end of the paragraph holding `offset`."""
         index = bisect_right(self.paragraph_starts, offset) - 1
         return self.paragraphs[index][1] if index >= 0 else len(self.text)
 
@@ -986,6 +1058,11 @@ class _Analysis:
         appositives ("Suleiman Abdulqader, a local activist, told"); otherwise the region is a single
         noun phrase that may still carry appositives after it.
         """
+        # A colon, semicolon or dash ends a clause: the subject starts after the last one.
+        boundary = _CLAUSE_BREAK.search(self.narrative, start, end)
+        while boundary is not None:
+            start = boundary.end()
+            boundary = _CLAUSE_BREAK.search(self.narrative, start, end)
         pieces = self._pieces(start, end)
         if not pieces:
             return None
@@ -1003,7 +1080,7 @@ class _Analysis:
         return speaker
 
     def _speaker_from_phrase(
-        self, start: int, end: int, appositives: list[tuple[int, int]] = ()
+        self, start: int, end: int, appositives: Sequence[tuple[int, int]] = ()
     ) -> _Speaker | None:
         """The speaker named by one noun phrase."""
         narrative = self.narrative
@@ -1045,6 +1122,7 @@ class _Analysis:
                     not previous
                     or not previous[0].islower()
                     or previous.lower() in _ROLE_WORDS
+                    or _is_role(previous)
                     or previous.lower() in _ORG_NOUNS
                     or previous.lower() in _DETERMINERS
                 ):
@@ -1073,7 +1151,7 @@ class _Analysis:
             first = start + narrative[start:head_end].index(words[1], len(words[0]))
         name = narrative[first:head_end].strip()
         head = words[-1].lower()
-        if head in _ROLE_WORDS:
+        if _is_role(words[-1]):
             kind = "person"
         elif head in _ORG_NOUNS and not head.endswith("s"):
             kind = "org"
@@ -1095,7 +1173,8 @@ class _Analysis:
             break
         return None
 
-    def _named_speaker(self, mention: _Mention, appositives: list[tuple[int, int]]) -> _Speaker:
+    def _named_speaker(self, mention: _Mention, appositives: Sequence[tuple[int, int]]) -> _Speaker:
+        """The speaker a name gives, its kind taken from the name or else its appositives."""
         kind = self._mention_kind(mention)
         if kind == "unknown":
             for piece in appositives:
@@ -1105,17 +1184,28 @@ class _Analysis:
         return _Speaker(self._canonical(mention), mention.start, mention.end, kind, named=True)
 
     def _resolve_pronoun(self, start: int, end: int, wanted: str) -> _Speaker:
-        """The nearest earlier speaker or name of the wanted kind; the mention stays the pronoun."""
-        accept = {"person": ("person",), "org": ("org",), "group": ("org", "group")}[wanted]
+        """The nearest earlier speaker or name of the wanted kind; the mention stays the pronoun.
+
+        "they" looks only at plural speakers ("activists", "officials") of this or the previous
+        paragraph: the groups it stands for are seldom names, and a far one is a poor guess.
+        """
+        accept = {"person": ("person",), "org": ("org",), "group": ("group",)}[wanted]
         log_index = len(self.speaker_log) - 1
         while log_index >= 0 and self.speaker_log[log_index][0] >= start:
             log_index -= 1
         mention_index = bisect_left(self.name_starts, start) - 1
+        floor = -1
+        if wanted == "group":
+            mention_index = -1
+            paragraph = bisect_right(self.paragraph_starts, start) - 1
+            floor = self.paragraph_starts[max(0, paragraph - 1)] if paragraph >= 0 else 0
         steps = 0
         while (log_index >= 0 or mention_index >= 0) and steps < 400:
             steps += 1
             log_pos = self.speaker_log[log_index][0] if log_index >= 0 else -1
             mention_pos = self.name_spans[mention_index][0] if mention_index >= 0 else -1
+            if max(log_pos, mention_pos) < floor:
+                break
             if log_pos >= mention_pos:
                 speaker = self.speaker_log[log_index][1]
                 log_index -= 1
@@ -1189,13 +1279,18 @@ class _Analysis:
                         deferred.append(seg)
                     else:
                         self._unattributed(seg, p_index)
+        # A quote running over paragraphs takes the attribution any of its parts found.
+        attributed_chains: dict[int, _QuoteDraft] = {}
+        for quote in self.quotes:
+            if quote.chain is not None and quote.speaker is not None:
+                attributed_chains.setdefault(quote.chain, quote)
         for seg in deferred:
             chain = chains[seg.chain]
-            source = next(
-                (q for q in self.quotes if q.chain == seg.chain and q.speaker is not None), None
-            )
+            source = attributed_chains.get(seg.chain)
             if source is not None:
-                self._add_quote(seg.start, seg.end, source.speaker, source.cue, "direct", seg.paragraph, seg.chain, log=False)
+                self._add_quote(
+                    seg.start, seg.end, source.speaker, source.cue, "direct", seg.paragraph, seg.chain, log=False
+                )
             elif seg is chain[0] or all(not s.used for s in chain):
                 self._unattributed(seg, seg.paragraph)
 
@@ -1336,7 +1431,9 @@ class _Analysis:
                 previous.paragraph == p_index - 1 and previous.quote_type == "direct" and self._pure_quote(p_index)
             )
             if same_paragraph or previous_paragraph:
-                self._add_quote(seg.start, seg.end, previous.speaker, previous.cue, "direct", p_index, seg.chain, log=False)
+                self._add_quote(
+                    seg.start, seg.end, previous.speaker, previous.cue, "direct", p_index, seg.chain, log=False
+                )
                 seg.used = True
                 return
         if len(self.text[seg.start : seg.end].split()) >= 4:
@@ -1366,6 +1463,7 @@ class _Analysis:
         chain: int | None = None,
         log: bool = True,
     ) -> None:
+        """Record a quote; `log` adds its speaker to those pronouns may refer to."""
         start, end = _strip_span(self.text, start, end, " \t")
         if end <= start:
             return
@@ -1405,7 +1503,7 @@ class _Analysis:
         previous = narrative[max(s_start, cue_start - 20) : cue_start].split()
         if previous and previous[-1].lower() in _CUE_BLOCKERS:
             return False
-        if previous and previous[-1].lower() in ("and", "or", "but") and cue_start - s_start < 200:
+        if previous and previous[-1].lower() in ("and", "or", "but"):
             # "X attacked Y and said Z": the subject is out of reach of these rules.
             return False
         subject_end = _strip_auxiliaries(narrative, s_start, cue_start)
@@ -1454,7 +1552,9 @@ class _Analysis:
         content_start = that.end() if that is not None else position
         return self._content_after(content_start, body_end, speaker, cue_text, p_index)
 
-    def _content_after(self, content_start: int, body_end: int, speaker: _Speaker, cue_text: str, p_index: int) -> bool:
+    def _content_after(
+        self, content_start: int, body_end: int, speaker: _Speaker, cue_text: str, p_index: int
+    ) -> bool:
         """`X said (that) CONTENT`: the content runs to the sentence end or the next reporting verb."""
         narrative = self.narrative
         content_end = body_end
@@ -1567,12 +1667,11 @@ class _Analysis:
 
     def _segments_in(self, start: int, end: int) -> list[_Segment]:
         """The quote segments opening inside [start, end)."""
-        lo = bisect_left(self.segment_opens, start)
+        index = bisect_left(self.segment_opens, start)
         found = []
-        for seg in self.segments[lo:]:
-            if seg.open >= end:
-                break
-            found.append(seg)
+        while index < len(self.segments) and self.segments[index].open < end:
+            found.append(self.segments[index])
+            index += 1
         return found
 
     def _audience_end(self, position: int, body_end: int) -> int:
@@ -1642,7 +1741,9 @@ class _Analysis:
         if _HYPHEN_UNIT.match(text, end):
             return None  # "30-day truce", "five-year-old"
         p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
-        before = _words_before(text, p_start, start)
+        # Up to eight words before the number: the qualifier, and before it the words that say what
+        # is counted ("killed", "is home to", "inflation fell to").
+        before = _words_before(text, p_start, start, count=8)
         if digits and not currency and not percent and not match.group("dscale"):
             if _not_a_count(text, start, end, digits, before):
                 return None
@@ -1651,6 +1752,9 @@ class _Analysis:
         stated = _qualifier_before(before)
         if stated is not None:
             qualifier, span_start = stated
+        preceding = [word for word in before if word[0] < span_start]
+        if any(word.lower() in ("aged", "ages", "age") for _, word in preceding[-4:]):
+            return None  # "aged between 20 and 65": ages, not a count
         span_end = end
         # Ranges: "between 300 and 400", "from 2,000 to 3,000", "300-400", "two to three million".
         joined = _RANGE_JOIN.match(text, end)
@@ -1676,12 +1780,18 @@ class _Analysis:
         unit: str | None = None
         unit_end = span_end
         inherited = False
+        strength_of: str | None = None
         if percent:
             unit = "%"
         elif currency:
             unit = _CURRENCIES[currency]
         elif match.group("aunit"):
             unit = match.group("aunit").lower()
+        elif _STRONG.match(text, span_end):
+            # "a 5,000-strong force": the size of the force; no unit is written.
+            strong = _STRONG.match(text, span_end)
+            unit_end = strong.end()
+            strength_of = strong.group(1)
         elif _OF_PRONOUN.match(text, span_end):
             # "nearly 700,000 of them": the figure before says what "them" counts.
             previous = _previous_in_sentence(text, drafts, start)
@@ -1700,7 +1810,13 @@ class _Analysis:
                 unit = _CURRENCY_NOUNS.get(unit, unit)
             elif vague:
                 return None
-        context = _words_before(text, p_start, span_start) if span_start != start else before
+            else:
+                whole = _OF_THE.match(text, span_end)
+                whole_number = _RANGE_END.match(text, whole.end()) if whole else None
+                counted = _unit_after(text, whole_number.end()) if whole_number else None
+                if isinstance(counted, tuple):
+                    unit = counted[0]  # "35 of the 42 missiles": a part counted in the whole's unit
+        context = [word for word in before if word[0] < span_start]
         if unit is None and not inherited and not (percent or currency) and _counting_verb(context):
             # "killing 12 people and wounding more than 60": the second count shares the first's unit.
             previous = _previous_in_sentence(text, drafts, start)
@@ -1713,7 +1829,10 @@ class _Analysis:
                 return None  # "the two countries", "the first three months"
             if determined and unit is None:
                 return None
-        subject, participle = self._figure_subject(span_start, span_end, unit_end, unit, inherited, drafts, p_index)
+        if strength_of is not None:
+            subject, participle = strength_of, None
+        else:
+            subject, participle = self._figure_subject(context, span_start, span_end, unit_end, unit, inherited, drafts)
         return _FigureDraft(span_start, unit_end, float(value), unit, qualifier, subject, participle, p_index)
 
     def _fraction_figure(self, match: re.Match[str], p_index: int, drafts: list[_FigureDraft]) -> _FigureDraft | None:
@@ -1736,25 +1855,31 @@ class _Analysis:
             else:
                 subject = counted or verb_phrase
         else:
+            # "a third of the town was destroyed": the share of the town destroyed.
             whole = _WHOLE.match(text, match.end())
-            subject = whole.group(1) if whole else None
+            if whole is None:
+                subject = None
+            else:
+                verb_phrase = _verb_phrase(text, whole.end())
+                subject = f"{whole.group(1)} {verb_phrase}" if verb_phrase else whole.group(1)
         return _FigureDraft(start, end, value, "%", qualifier, subject, None, p_index)
 
     def _figure_subject(
         self,
+        before: list[tuple[int, str]],
         span_start: int,
         number_end: int,
         unit_end: int,
         unit: str | None,
         inherited: bool,
         drafts: list[_FigureDraft],
-        p_index: int,
     ) -> tuple[str | None, str | None]:
-        """What a figure counts, from the words around it, and the verb that says so."""
+        """What a figure counts, from the words around it, and the verb that says so.
+
+        `before` holds the words before the figure's span, with their offsets.
+        """
         text = self.text
         counted = unit if unit not in (None, "%") and unit not in _CURRENCIES.values() else None
-        p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
-        before = _words_before(text, p_start, span_start)
         lowered = [word.lower() for _, word in before]
         # "Idlib is home to three million people": the population of Idlib.
         if lowered[-2:] == ["home", "to"] and len(before) >= 3:
@@ -1780,17 +1905,18 @@ class _Analysis:
             if previous is not None and previous.participle:
                 return f"{counted} {previous.participle}", previous.participle
         if counted is None:
-            measured = _measured_quantity(_words_before(text, p_start, span_start, count=6))
+            measured = _measured_quantity(before[-6:])
             if measured is not None:
                 return measured, None
         after = unit_end
         if inherited:
             of_pronoun = _OF_PRONOUN.match(text, number_end)
             after = of_pronoun.end() if of_pronoun else number_end
-        aside = _INCLUDING_ASIDE.match(text, after)
-        if aside is not None:
-            after = aside.end()  # "12 civilians, including four children, were killed"
         verb_phrase = _verb_phrase(text, after)
+        if verb_phrase is None:
+            aside = _ASIDE.match(text, after)
+            if aside is not None:
+                verb_phrase = _verb_phrase(text, aside.end())  # "12 civilians, including four children, were"
         if verb_phrase:
             participle = verb_phrase.split()[0] if verb_phrase.split()[0].endswith("ed") else None
             return (f"{counted} {verb_phrase}" if counted else verb_phrase), participle
@@ -1824,13 +1950,20 @@ class _Analysis:
         narrative = self.narrative
         text = self.text
         stances: list[Stance] = []
-        for index, (_, name_end) in enumerate(self.name_spans):
-            # Matching after each name is far cheaper than searching the verbs everywhere.
-            match = _STANCE_VERB.match(narrative, name_end)
-            if match is None:
-                continue
-            holder = self._mention(index)
+        for verb_at in self.stance_anchors:
+            # Step back over "has", "strongly" and the like to where the holder's name must end.
+            end = verb_at
+            while True:
+                end = _end_of_word_before(narrative, end)
+                space = narrative.rfind(" ", max(0, end - 20), end)
+                if space < 0 or narrative[space + 1 : end] not in _STANCE_BETWEEN:
+                    break
+                end = space + 1
+            holder = self._mention_ending_at(end)
             if holder is None:
+                continue
+            match = _STANCE_VERB.match(narrative, holder.end)
+            if match is None or match.start("verb") > verb_at or match.end("verb") <= verb_at:
                 continue
             before = narrative[max(0, holder.start - 12) : holder.start].split()
             previous = before[-1].lower() if before else ""
@@ -1870,6 +2003,12 @@ class _Analysis:
 # ---------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _word_anchor_any_case() -> re.Pattern[str]:
+    """The anchor search for the rare text whose lower-casing changes its length; built on demand."""
+    return re.compile(_WORD_ANCHOR.pattern, re.IGNORECASE)
+
+
 def _paragraphs(text: str) -> list[tuple[int, int]]:
     """The spans of the non-blank lines of `text`."""
     if "\r" in text:
@@ -1886,6 +2025,7 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def _origin() -> Origin:
+    """Where every proposal of this engine comes from."""
     return Origin(engine="rules", model=None, prompt=PROMPT)
 
 
@@ -1938,6 +2078,7 @@ def _strip_auxiliaries(text: str, start: int, end: int) -> int:
 
 
 def _first_word(text: str, piece: tuple[int, int]) -> str:
+    """The first word of a piece of text."""
     word = _WORD.match(text, piece[0], piece[1])
     return word.group() if word else ""
 
@@ -1962,7 +2103,11 @@ def _looks_appositive(text: str, piece: tuple[int, int]) -> bool:
     if not words:
         return False
     first = words[0]
-    return first.lower() in ("a", "an", "the", "his", "her", "its", "their") or first[:1].islower() or first.endswith(("’s", "'s"))
+    return (
+        first.lower() in ("a", "an", "the", "his", "her", "its", "their")
+        or first[:1].islower()
+        or first.endswith(("’s", "'s"))
+    )
 
 
 def _cue_at(narrative: str, word: str, start: int, limit: int) -> _Cue | None:
@@ -1985,17 +2130,23 @@ def _cue_at(narrative: str, word: str, start: int, limit: int) -> _Cue | None:
     return None
 
 
-def _normalise_cue(cue: str) -> str:
-    return " ".join(cue.split())
+def _is_role(word: str) -> bool:
+    """A word for what a person is or does: a listed role, or a lower-case -ist or -ian ("virologist",
+    "physician"; "Syrian" is capitalised, so a demonym is no role)."""
+    return word in _ROLE_WORDS or (
+        len(word) > 5 and word.endswith(("ist", "ian")) and word.isalpha() and word.islower()
+    )
 
 
 def _phrase_kind(phrase: str) -> str:
-    for word in phrase.lower().replace("-", " ").split():
+    """person or org from the first role or organisation noun in a phrase, else unknown."""
+    for word in phrase.replace("-", " ").split():
         word = word.strip(",.()")
-        if word in _ROLE_WORDS:
-            return "person"
-        if word in _ORG_NOUNS:
+        lowered = word.lower()
+        if lowered in _ORG_NOUNS:
             return "org"
+        if lowered in _ROLE_WORDS or _is_role(word):
+            return "person"
     return "unknown"
 
 
@@ -2011,17 +2162,14 @@ def _appositive_kind(narrative: str, end: int) -> str:
     return _phrase_kind(clause)
 
 
-_JOINERS = frozenset("of for the".split())
-_PARTICLES = frozenset("al el bin ibn abu bint lil de da di du van von der".split())
-
-
 def _clean_mention(narrative: str, start: int, end: int) -> _Mention | None:
     """Strip stop words, titles and modifiers off a raw capitalised run; None if nothing is left."""
     cleaned = _clean_run(narrative[start:end])
     if cleaned is None:
         return None
     mention_start, name_start, name_end, keys, title = cleaned
-    return _Mention(start + mention_start, start + name_end, narrative[start + name_start : start + name_end], keys, title)
+    name = narrative[start + name_start : start + name_end]
+    return _Mention(start + mention_start, start + name_end, name, keys, title)
 
 
 @lru_cache(maxsize=8192)
@@ -2144,10 +2292,12 @@ def _words_value(words: str) -> float | None:
 
 
 def _has_scale(words: str) -> bool:
+    """Whether number words carry a scale ("three million"), not just a small number ("three")."""
     return any(token in _SCALES for token in words.lower().split())
 
 
 def _scale_of(match: re.Match[str]) -> float | None:
+    """The scale a number is written with ("3 million" → 1e6), if any."""
     if match.group("dscale"):
         return _SCALES[match.group("dscale").lower()]
     words = match.group("words")
@@ -2159,7 +2309,7 @@ def _scale_of(match: re.Match[str]) -> float | None:
 
 def _words_before(text: str, floor: int, end: int, count: int = 4) -> list[tuple[int, str]]:
     """The last few words before `end` (not before `floor`), with their offsets."""
-    window = max(floor, end - 60)
+    window = max(floor, end - 12 * count - 12)
     piece = text[window:end]
     tokens = piece.split()
     if window > floor and window > 0 and not text[window - 1].isspace() and piece[:1].strip():
@@ -2199,8 +2349,12 @@ def _measured_quantity(before: list[tuple[int, str]]) -> str | None:
     "the BoE has kept rates at" → "rates"."""
     words = [word for _, word in before]
     lowered = [word.lower() for word in words]
-    if len(lowered) >= 3 and lowered[-1] == "at" and lowered[-3] in _SETTING_VERBS:
-        return words[-2] if words[-2].isalpha() else None
+    if lowered[-1:] == ["at"]:
+        # "kept rates at 5.25%", "estimated the crowd at 10,000": the object between verb and "at".
+        for verb in range(len(lowered) - 3, max(-1, len(lowered) - 6), -1):
+            if lowered[verb] in _SETTING_VERBS:
+                measured = [w for w in words[verb + 1 : -1] if w.lower() not in _NUMBER_DETERMINERS]
+                return " ".join(measured) if measured and all(w.isalpha() for w in measured) else None
     verb = len(lowered) - (2 if lowered and lowered[-1] in ("to", "by", "at") else 1)
     if verb < 1 or lowered[verb] not in _CHANGE_VERBS:
         return None
@@ -2316,7 +2470,7 @@ def _verb_phrase(text: str, position: int) -> str | None:
         if not words:
             if token.lower() not in _PREPOSITIONS:
                 break
-        elif token.lower() in _PREPOSITIONS or token.lower() in _FUNCTION_WORDS - {"the", "a", "an", "their", "its", "his", "her"}:
+        elif token.lower() in _PREPOSITIONS or token.lower() in _PHRASE_BREAKS:
             break
         words.append((token, word.end()))
         if len(words) >= 4:
@@ -2327,6 +2481,7 @@ def _verb_phrase(text: str, position: int) -> str | None:
 
 
 def _join(verb: str, obj: str | None) -> str:
+    """A verb and its object, when it has one."""
     return f"{verb} {obj}" if obj else verb
 
 

@@ -1,0 +1,1 @@
+"""The review UI: a Textual app over the core; nothing below it imports textual."""

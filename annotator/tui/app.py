@@ -1,0 +1,93 @@
+"""The review app: built by `create_app()`, which the CLI and the tests both use."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+
+from annotator.propose import DocumentResult, Engine, RunProgress, propose_documents
+from annotator.review import ReviewQueue
+from annotator.store import Store, open_db
+from annotator.tui.messages import EngineStatusChanged, ProposalsArrived
+from annotator.tui.screens.review import ReviewScreen
+
+
+class ReviewApp(App[None]):
+    """Review proposals document by document; an engine proposes in the background meanwhile."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "annotator"
+
+    def __init__(
+        self,
+        store: Store,
+        document_ids: Sequence[str],
+        annotator: str,
+        *,
+        engine: Engine | None = None,
+        pending: Sequence[str] = (),
+        keymap: dict[str, str] | None = None,
+        start_index: int = 0,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.queue = ReviewQueue(store, document_ids, annotator)
+        self.engine = engine
+        self.pending = list(pending)
+        self.start_index = start_index
+        if keymap:
+            self.set_keymap(keymap)
+
+    def on_mount(self) -> None:
+        self.queue.open(self.start_index)
+        if self.queue.current is not None and self.queue.current.status != "proposed":
+            self.queue.next_unreviewed()  # resume where the review stopped
+        self.push_screen(ReviewScreen(self.queue))
+        if self.engine is not None and self.pending:
+            self.propose_in_background()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def propose_in_background(self) -> None:
+        """Run the engine over documents without proposals, with its own connection to the store."""
+        engine, path = self.engine, self.store.path
+        assert engine is not None
+        documents_by_id = {}
+        with open_db(path) as store:
+            for document_id in self.pending:
+                document = store.document(document_id)
+                if document is not None:
+                    documents_by_id[document_id] = document
+            documents = [documents_by_id[i] for i in self.pending if i in documents_by_id]
+            self.post_message(EngineStatusChanged(f"{engine.name}: proposing for {len(documents)} documents"))
+
+            def arrived(document_id: str, result: DocumentResult) -> None:
+                self.screen.post_message(ProposalsArrived(document_id, len(result.proposals), len(result.failures)))
+
+            def progress(counts: RunProgress) -> None:
+                self.screen.post_message(EngineStatusChanged(
+                    f"{engine.name}: {counts.done}/{counts.total} documents, {counts.failures} failures"))
+
+            try:
+                asyncio.run(propose_documents(store, documents, engine, progress, arrived))
+            except Exception as error:  # noqa: BLE001 - shown to the reviewer, the review goes on
+                self.screen.post_message(EngineStatusChanged(f"{engine.name} stopped: {error}"[:200]))
+                return
+        self.screen.post_message(EngineStatusChanged(f"{engine.name}: done ({len(documents)} documents)"))
+
+
+def create_app(
+    db: str | Path,
+    document_ids: Sequence[str],
+    annotator: str,
+    *,
+    engine: Engine | None = None,
+    pending: Sequence[str] = (),
+    keymap: dict[str, str] | None = None,
+) -> ReviewApp:
+    """The review app over the store at `db` for these documents, in this order."""
+    store = open_db(db)
+    return ReviewApp(store, document_ids, annotator, engine=engine, pending=pending, keymap=keymap)

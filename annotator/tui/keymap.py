@@ -1,0 +1,88 @@
+"""Key bindings of the review UI and the user's overrides from a TOML file.
+
+Every binding has an id; a file such as `~/.config/annotator/keys.toml` maps ids to keys:
+
+    [keys]
+    accept = "a,enter"
+    reject = "x,delete"
+
+`annotator review --keys FILE` (or `ANNOTATOR_KEYS`) names another file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from textual.binding import Binding
+
+from annotator.errors import AnnotatorError
+
+REVIEW_BINDINGS = [
+    Binding("a,enter", "accept", "Accept", id="accept"),
+    Binding("x", "reject", "Reject", id="reject"),
+    Binding("e", "edit", "Edit", id="edit"),
+    Binding("j,down", "next_item", "Next", id="next_item"),
+    Binding("k,up", "previous_item", "Prev", id="previous_item"),
+    Binding("J,pagedown", "next_document", "Next doc", id="next_document", show=False),
+    Binding("K,pageup", "previous_document", "Prev doc", id="previous_document", show=False),
+    Binding("tab", "next_unreviewed", "Next unreviewed", id="next_unreviewed", priority=True),
+    Binding("u", "undo", "Undo", id="undo"),
+    Binding("n", "add", "Add missed", id="add"),
+    Binding("s", "adjust_span", "Adjust span", id="adjust_span"),
+    Binding("1", "filter_kind('quote')", "Quotes", id="filter_quote", show=False),
+    Binding("2", "filter_kind('figure')", "Figures", id="filter_figure", show=False),
+    Binding("3", "filter_kind('stance')", "Stances", id="filter_stance", show=False),
+    Binding("4", "filter_kind('')", "All kinds", id="filter_all", show=False),
+    Binding("f", "cycle_status", "Status filter", id="cycle_status", show=False),
+    Binding("d", "documents", "Documents", id="documents"),
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("q", "quit", "Quit", id="quit"),
+]
+"""The review screen's keys."""
+
+SPAN_BINDINGS = [
+    Binding("l,right", "end(1)", "End →", id="span_end_right"),
+    Binding("h,left", "end(-1)", "End ←", id="span_end_left"),
+    Binding("w", "end_word(1)", "End word →", id="span_end_word_right"),
+    Binding("b", "end_word(-1)", "End word ←", id="span_end_word_left"),
+    Binding("L,shift+right", "start(1)", "Start →", id="span_start_right"),
+    Binding("H,shift+left", "start(-1)", "Start ←", id="span_start_left"),
+    Binding("W", "start_word(1)", "Start word →", id="span_start_word_right"),
+    Binding("B", "start_word(-1)", "Start word ←", id="span_start_word_left"),
+    Binding("slash", "find", "Type text", id="span_find"),
+    Binding("t", "cycle_kind", "Kind", id="span_kind"),
+    Binding("enter", "confirm", "Confirm", id="span_confirm", priority=True),
+    Binding("escape", "cancel", "Cancel", id="span_cancel", priority=True),
+]
+"""Keys while a span is being selected (to add an annotation or move a span's boundaries)."""
+
+
+def keys_file() -> Path:
+    """`ANNOTATOR_KEYS`, else `$XDG_CONFIG_HOME/annotator/keys.toml` (default `~/.config`)."""
+    if os.environ.get("ANNOTATOR_KEYS"):
+        return Path(os.environ["ANNOTATOR_KEYS"])
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return config / "annotator" / "keys.toml"
+
+
+def load_keymap(path: Path | None = None) -> dict[str, str]:
+    """Binding id → keys from the `[keys]` table of a TOML file; {} when there is no file."""
+    path = path or keys_file()
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise AnnotatorError(f"{path}: cannot read key bindings ({error})") from None
+    keys = data.get("keys", {})
+    known = {binding.id for binding in REVIEW_BINDINGS + SPAN_BINDINGS}
+    if not isinstance(keys, dict):
+        raise AnnotatorError(f"{path}: [keys] must be a table of binding id = \"keys\"")
+    for binding_id, value in keys.items():
+        if binding_id not in known:
+            raise AnnotatorError(f"{path}: unknown binding {binding_id!r} (known: {', '.join(sorted(known))})")
+        if not isinstance(value, str) or not value.strip():
+            raise AnnotatorError(f"{path}: keys for {binding_id!r} must be a non-empty string such as \"a,enter\"")
+    return dict(keys)

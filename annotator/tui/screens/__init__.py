@@ -1,0 +1,1 @@
+"""The review UI's screens: one module per screen or modal."""

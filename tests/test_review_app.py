@@ -1,0 +1,232 @@
+"""The review UI through Pilot: every key path, asserted against the rows in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from annotator.ingest import read_paths
+from annotator.propose import RulesProposer, run_proposals
+from annotator.store import open_db
+from annotator.tui.app import ReviewApp, create_app
+from annotator.tui.screens.review import ReviewScreen
+from annotator.tui.widgets.article import ArticleView
+
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, seeds: Path) -> tuple[Path, list[str]]:
+    """A store with both seed articles and their rules proposals."""
+    path = tmp_path / "labels.db"
+    documents = read_paths([seeds]).documents
+    with open_db(path) as store:
+        store.add_documents(documents)
+        run_proposals(store, documents, RulesProposer())
+    return path, [d.id for d in documents]
+
+
+def statuses(path: Path) -> dict[str, str]:
+    with open_db(path) as store:
+        return {item.id: item.status for item in store.annotations()}
+
+
+def screen(app: ReviewApp) -> ReviewScreen:
+    assert isinstance(app.screen, ReviewScreen)
+    return app.screen
+
+
+async def test_accept_with_a_and_enter_advances_and_commits(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.queue.current
+        await pilot.press("a")
+        second = app.queue.current
+        assert second is not None and second.id != first.id
+        await pilot.press("enter")
+        rows = statuses(path)  # committed the moment they were made, read by another connection
+        assert rows[first.id] == "accepted" and rows[second.id] == "accepted"
+        assert "accepted" in str(screen(app).query_one("#card").render()) or app.queue.current.status == "proposed"
+    with open_db(path) as store:
+        assert {d["annotator"] for d in store.decisions(first.id)} == {"tester"}
+
+
+async def test_reject_next_previous_and_documents(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.queue.current
+        await pilot.press("x")
+        assert statuses(path)[first.id] == "rejected"
+        await pilot.press("k")
+        assert app.queue.current.id == first.id
+        await pilot.press("j", "j")
+        assert app.queue.position == 2
+        await pilot.press("J")
+        assert app.queue.document_index == 1 and app.queue.document.id == ids[1]
+        await pilot.press("K")
+        assert app.queue.document_index == 0
+
+
+async def test_edit_records_one_decision_with_the_change(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        app.queue.set_kind_filter(["quote"])
+        screen(app).show_document()
+        item = app.queue.current
+        await pilot.press("e")
+        await pilot.pause()
+        field = app.screen.query("Input").first()
+        field.value = "Corrected Speaker"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+    with open_db(path) as store:
+        [decision] = store.decisions(item.id)
+        [stored] = [a for a in store.annotations() if a.id == item.id]
+    assert decision["action"] == "edit" and stored.status == "edited"
+    assert stored.fields()["speaker"] == "Corrected Speaker"
+
+
+async def test_undo_walks_back_across_documents(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.queue.current
+        await pilot.press("a", "J", "a")
+        assert app.queue.document_index == 1
+        await pilot.press("u")
+        await pilot.press("u")
+        assert app.queue.document_index == 0 and app.queue.current.id == first.id
+        assert set(statuses(path).values()) == {"proposed"}
+
+
+async def test_tab_goes_to_the_next_unreviewed_item(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        app.queue.move(-1)
+        await pilot.press("tab")
+        assert app.queue.current.status == "proposed" and app.queue.position == 1
+
+
+async def test_kind_and_status_filters(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        assert {i.kind for i in app.queue.items} == {"figure"}
+        await pilot.press("1")
+        assert {i.kind for i in app.queue.items} == {"quote"}
+        await pilot.press("4")
+        assert len({i.kind for i in app.queue.items}) > 1
+        await pilot.press("a", "f")
+        assert app.queue.status_filter == "unreviewed" and all(i.status == "proposed" for i in app.queue.items)
+
+
+async def test_add_a_missed_annotation_by_keyboard(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        text = app.queue.document.text
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.press(*"Hayat")
+        app.screen.query_one("#span-find").value = "Hayat Tahrir al-Sham"
+        await pilot.press("enter")  # find the typed words
+        await pilot.press("w")  # extend the end by one word
+        await pilot.press("t")  # quote -> figure -> stance
+        await pilot.press("t")
+        await pilot.press("enter")  # confirm the span; the edit form opens
+        await pilot.pause()
+        inputs = list(app.screen.query("Input"))
+        inputs[0].value = "Hayat Tahrir al-Sham"
+        inputs[1].value = "the redeployment"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    with open_db(path) as store:
+        [added] = list(store.annotations(statuses=["added"]))
+    start = text.index("Hayat Tahrir al-Sham")
+    assert added.kind == "stance" and added.start == start and text[added.start : added.end] == added.text
+    assert added.text.startswith("Hayat Tahrir al-Sham") and len(added.text) > len("Hayat Tahrir al-Sham")
+    assert added.fields()["holder"] == "Hayat Tahrir al-Sham"
+
+
+async def test_adjust_the_current_span_by_word_and_character(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        item = app.queue.current
+        text = app.queue.document.text
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("b")  # end back by a word
+        await pilot.press("l")  # and forward one character
+        await pilot.press("enter")
+        await pilot.pause()
+    with open_db(path) as store:
+        [stored] = [a for a in store.annotations() if a.id == item.id]
+    assert stored.status == "edited" and stored.start == item.start and stored.end < item.end
+    assert stored.text == text[stored.start : stored.end]
+
+
+async def test_clicking_a_highlight_selects_it(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        article = app.screen.query_one(ArticleView)
+        target = app.queue.items[2]
+        line = article.line_of_offset(target.start)
+        article.scroll_to(y=max(0, line - 2), animate=False)
+        await pilot.pause()
+        for x in range(0, article.size.width):
+            offset = article.offset_at(x, line - int(article.scroll_offset.y))
+            if offset is not None and target.start <= offset < target.end:
+                await pilot.click(ArticleView, offset=(x + 1, line - int(article.scroll_offset.y)))
+                break
+        await pilot.pause()
+        assert app.queue.current.id == target.id
+
+
+async def test_keys_can_be_rebound(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester", keymap={"accept": "y"})
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.queue.current
+        await pilot.press("a")
+        assert statuses(path)[first.id] == "proposed"
+        await pilot.press("y")
+        assert statuses(path)[first.id] == "accepted"
+
+
+async def test_proposals_arrive_from_the_background_engine(tmp_path: Path, seeds: Path) -> None:
+    path = tmp_path / "labels.db"
+    documents = read_paths([seeds]).documents
+    with open_db(path) as store:
+        store.add_documents(documents)
+    ids = [d.id for d in documents]
+    app = create_app(path, ids, "tester", engine=RulesProposer(), pending=ids)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.queue.items and app.queue.current is not None
+        assert "done" in str(app.screen.query_one("#engine").render())
+
+
+async def test_help_and_quit(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
