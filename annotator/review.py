@@ -67,7 +67,9 @@ class ReviewQueue:
         index = max(0, min(index, len(self.document_ids) - 1))
         self.document_index = index
         self.document = self.store.document(self.document_ids[index])
-        self.reload(item_id)
+        self.position = 0
+        self.all_items = list(self.store.annotations(document_id=self.document_ids[index]))
+        self._filter(item_id)
 
     def reload(self, item_id: str | None = None) -> None:
         """Read the current document's items again (after new proposals or an undo)."""

@@ -230,3 +230,30 @@ async def test_help_and_quit(seeded) -> None:
         await pilot.pause()
         assert not app.is_running
     assert app.return_code == 0
+
+
+async def test_document_list_filters_searches_and_opens(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a", "a")  # two decisions in the first document
+        await pilot.press("d")
+        await pilot.pause()
+        table = app.screen.query_one("#documents-table")
+        assert table.row_count == 2
+        assert [str(table.get_row_at(0)[-1]), str(table.get_row_at(1)[-1])] == ["12%", "0%"]  # 2 of 17
+        await pilot.press("slash", *"syria", "enter")
+        assert table.row_count == 1  # only the second article's title has "Syria"
+        await pilot.press("enter")  # open it
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen) and app.queue.document.id == ids[1]
+
+
+def test_snapshot_review_screen(seeded, snap_compare) -> None:
+    path, ids = seeded
+
+    async def run_before(pilot) -> None:
+        await pilot.press("a", "x", "j")  # one accepted, one rejected, the current item emphasised
+        await pilot.pause()
+
+    assert snap_compare(create_app(path, ids, "tester"), terminal_size=SIZE, run_before=run_before)

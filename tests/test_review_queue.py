@@ -110,3 +110,51 @@ def test_filters_and_next_unreviewed(queue: ReviewQueue) -> None:
 def test_an_empty_list_of_documents_is_refused(store) -> None:
     with pytest.raises(AnnotatorError, match="no documents"):
         ReviewQueue(store, [], "alice")
+
+
+REVIEWER = """
+import sys
+from annotator.review import ReviewQueue
+from annotator.store import open_db
+db, name, action, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+with open_db(db) as store:
+    ids = [d.id for d in store.document_summaries()]
+    queue = ReviewQueue(store, ids, name)
+    for _ in range(rounds):
+        for index in range(len(ids)):
+            queue.open(index)
+            for _ in range(len(queue.items)):
+                queue.accept() if action == "accept" else queue.reject()
+"""
+
+
+def test_two_reviewers_in_two_processes_lose_no_write(tmp_path, seeds) -> None:
+    import subprocess
+    import sys
+
+    from annotator.ingest import read_paths
+    from annotator.propose import RulesProposer, run_proposals
+    from annotator.store import open_db
+
+    db = tmp_path / "labels.db"
+    documents = read_paths([seeds]).documents
+    with open_db(db) as store:
+        store.add_documents(documents)
+        run_proposals(store, documents, RulesProposer())
+        items = len(list(store.annotations()))
+    rounds = 5
+    reviewers = [
+        subprocess.Popen([sys.executable, "-c", REVIEWER, str(db), name, action, str(rounds)], stderr=subprocess.PIPE)
+        for name, action in (("alice", "accept"), ("bob", "reject"))
+    ]
+    for reviewer in reviewers:
+        assert reviewer.wait(timeout=120) == 0, reviewer.stderr.read().decode()
+    with open_db(db) as store:
+        decisions = [d for item in store.annotations() for d in store.decisions(item.id)]
+        by = {name: [d for d in decisions if d["annotator"] == name] for name in ("alice", "bob")}
+        assert len(by["alice"]) == len(by["bob"]) == items * rounds
+        assert {d["action"] for d in by["alice"]} == {"accept"} and {d["action"] for d in by["bob"]} == {"reject"}
+        for item in store.annotations():  # each item's label is its latest decision, whoever made it
+            latest = store.decisions(item.id)[-1]
+            assert item.status == {"accept": "accepted", "reject": "rejected"}[latest["action"]]
+            assert item.annotator == latest["annotator"]

@@ -67,9 +67,10 @@ class ReviewScreen(Screen[None]):
         self.article.set_current(current.id if current else None)
         speaker = current.fields() if current is not None and current.kind == "quote" else {}
         self.article.set_speaker_mark(speaker.get("speaker_start"), speaker.get("speaker_end"))
-        self.query_one("#card", Static).update(self.card(current))
-        self.query_one("#progress", Static).update(self.progress())
-        self.query_one("#engine", Static).update(self.engine_status)
+        # The sidebar's boxes have fixed heights (app.tcss): new text repaints them without a new layout.
+        self.query_one("#card", Static).update(self.card(current), layout=False)
+        self.query_one("#progress", Static).update(self.progress(), layout=False)
+        self.query_one("#engine", Static).update(self.engine_status, layout=False)
 
     def card(self, item: StoredAnnotation | None) -> Text:
         """The current item's fields, its status and where it came from."""
