@@ -200,7 +200,10 @@ def _redacted(message: str, api_key: str | None) -> str:
 
 @app.command()
 def review(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to review; they are ingested first.")],
+    paths: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Files or folders to review; they are ingested first. None: every document in the store."),
+    ] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="auto (llm if a key or base URL is set, else rules), rules, llm or local.")
     ] = "auto",
@@ -220,22 +223,28 @@ def review(
 ) -> None:
     """Review proposals in the terminal; documents without proposals get them in the background.
 
-    Example: annotator review seeds/
+    Example: annotator review seeds/ (with no paths: every document in the store)
     """
     import os
 
-    from annotator.ingest import read_paths
     from annotator.propose import choose_engine
 
     api_key = os.environ.get("OPENAI_API_KEY") or None
-    report = read_paths(paths)
-    for message in report.errors:
-        errors.print(f"error: {message}", markup=False)
-    if not report.documents:
-        raise fail("no documents to review")
+    documents = []
+    if paths:
+        from annotator.ingest import read_paths
+
+        report = read_paths(paths)
+        for message in report.errors:
+            errors.print(f"error: {message}", markup=False)
+        if not report.documents:
+            raise fail("no documents to review")
+        documents = report.documents
     with store_at(db) as store:
-        store.add_documents(report.documents)
-        ids = list(dict.fromkeys(document.id for document in report.documents))
+        store.add_documents(documents)
+        ids = list(dict.fromkeys(document.id for document in documents)) if paths else store.document_ids()
+        if not ids:
+            raise fail(f"{db}: no documents in the store; name files or folders to review")
         proposed = store.documents_with_proposals()
     pending = [document_id for document_id in ids if document_id not in proposed]
     try:

@@ -3,8 +3,8 @@
     python bench/tui.py [--documents 10000] [--proposals 200000]
 
 With a store of N documents and M proposals:
-- start to the first document shown: a fresh process that imports, opens the store, mounts the
-  review screen and renders it headless, then exits (wall time of the whole process);
+- start to the first document shown: a fresh process runs `annotator review --db STORE` (every
+  document in the store), headless, until the first document is drawn;
 - accept keypress to the next item rendered: from the key event entering the app to the next frame
   written to the terminal (the app's display hook), one key at a time on a settled screen;
 - opening a 20,000-word document with 500 proposals: `open` plus drawing the screen;
@@ -74,22 +74,20 @@ def build(path: Path, documents: int, proposals: int) -> tuple[list[str], str]:
 
 
 CHILD = """
-import resource, sys, time
+import sys, time
 t0 = time.perf_counter()
-from annotator.tui.app import create_app
-from annotator.store import open_db
-db = sys.argv[1]
-with open_db(db) as store:
-    ids = [d.id for d in store.document_summaries()]
-app = create_app(db, ids, "bench")
+from annotator.tui.app import ReviewApp
 async def shown(pilot):
     await pilot.pause()
     print(f"ready {time.perf_counter() - t0:.3f}")
     with open("/proc/self/status") as status:
         rss = [l for l in status if l.startswith("VmRSS")][0].split()[1]
     print(f"rss {int(rss) / 1024:.0f}")
-    app.exit()
-app.run(headless=True, size=(120, 36), auto_pilot=shown)
+    pilot.app.exit()
+run = ReviewApp.run
+ReviewApp.run = lambda self: run(self, headless=True, size=(120, 36), auto_pilot=shown)
+from annotator.cli import app
+app(["review", "--db", sys.argv[1], "--annotator", "bench"], standalone_mode=False)
 """
 
 

@@ -95,3 +95,27 @@ def test_no_sql_outside_the_store_and_no_print_outside_the_cli() -> None:
             assert not re.search(r"\.execute\(|\bSELECT\b", source), relative
         if relative != "cli.py":
             assert not re.search(r"(?<![\w.])print\(", source), relative
+
+
+def test_review_ingests_then_opens_with_the_engine_for_new_documents(seeds: Path, monkeypatch) -> None:
+    from annotator.tui.app import ReviewApp
+
+    opened: list[tuple[list[str], list[str], str | None]] = []
+    monkeypatch.setattr(
+        ReviewApp, "run",
+        lambda self: opened.append((self.queue.document_ids, self.pending, self.engine and self.engine.name)),
+    )
+    result = runner.invoke(app, ["review", str(seeds)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    [(ids, pending, engine)] = opened
+    assert len(ids) == 2 and pending == ids and engine == "rules"  # no key, no server: rules, offline
+    runner.invoke(app, ["propose", str(seeds)], catch_exceptions=False)
+    result = runner.invoke(app, ["review"], catch_exceptions=False)  # no paths: every document in the store
+    assert result.exit_code == 0, result.output
+    assert opened[1][0] == ids and opened[1][1] == [] and opened[1][2] is None
+
+
+def test_review_of_an_empty_store_is_one_line_error() -> None:
+    result = runner.invoke(app, ["review"])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "no documents" in result.output

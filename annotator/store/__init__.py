@@ -261,6 +261,10 @@ class Store:
         ).fetchone()
         return _document(row) if row else None
 
+    def document_ids(self) -> list[str]:
+        """Every document's id, in the order they were added."""
+        return [row[0] for row in self.conn.execute("SELECT id FROM documents ORDER BY rowid")]
+
     def documents(self) -> Iterator[Document]:
         """Every document, in the order they were added."""
         cursor = self.conn.execute(
