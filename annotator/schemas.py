@@ -67,7 +67,7 @@ def check_span(start: int, end: int, document: str | None, what: str = "span") -
 class Origin(BaseModel):
     """Where a proposal came from: the engine, the model and the prompt that made it."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     engine: str
     model: str | None = None

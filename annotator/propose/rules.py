@@ -2025,8 +2025,14 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def _origin() -> Origin:
-    """Where every proposal of this engine comes from."""
-    return Origin(engine="rules", model=None, prompt=PROMPT)
+    """Where every proposal of this engine comes from: one instance, shared (nothing changes it)."""
+    global _ORIGIN
+    if _ORIGIN is None:
+        _ORIGIN = Origin(engine="rules", model=None, prompt=PROMPT)
+    return _ORIGIN
+
+
+_ORIGIN: Origin | None = None
 
 
 def _can_open(before: str, after: str) -> bool:
