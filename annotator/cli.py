@@ -36,6 +36,15 @@ DbOption = Annotated[
     Path,
     typer.Option("--db", envvar="ANNOTATOR_DB", help="The SQLite gold store.", show_default=True),
 ]
+EngineOption = Annotated[
+    str, typer.Option("--engine", help="auto (llm if a key or base URL is set, else rules), rules, llm or local.")
+]
+ModelOption = Annotated[Optional[str], typer.Option("--model", envvar="ANNOTATOR_MODEL", help="Model name.")]
+BaseUrlOption = Annotated[
+    Optional[str],
+    typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp)."),
+]
+GgufOption = Annotated[Optional[str], typer.Option("--gguf", help="GGUF model file for --engine local.")]
 KindOption = Annotated[
     Optional[list[str]],
     typer.Option("--kind", help="Only this kind (quote, figure, stance, …); repeat for several."),
@@ -119,17 +128,12 @@ def ingest(
 @app.command()
 def propose(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to propose for; they are ingested first.")],
-    engine: Annotated[
-        str, typer.Option("--engine", help="auto (llm if a key or base URL is set, else rules), rules, llm or local.")
-    ] = "auto",
-    model: Annotated[Optional[str], typer.Option("--model", envvar="ANNOTATOR_MODEL", help="Model name.")] = None,
-    base_url: Annotated[
-        Optional[str],
-        typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp)."),
-    ] = None,
+    engine: EngineOption = "auto",
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
     kind: KindOption = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
-    gguf: Annotated[Optional[str], typer.Option("--gguf", help="GGUF model file for --engine local.")] = None,
+    gguf: GgufOption = None,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Also write the proposals as contract JSONL (status proposed).")
     ] = None,
@@ -204,20 +208,19 @@ def review(
         Optional[list[Path]],
         typer.Argument(help="Files or folders to review; they are ingested first. None: every document in the store."),
     ] = None,
-    engine: Annotated[
-        str, typer.Option("--engine", help="auto (llm if a key or base URL is set, else rules), rules, llm or local.")
-    ] = "auto",
-    model: Annotated[Optional[str], typer.Option("--model", envvar="ANNOTATOR_MODEL", help="Model name.")] = None,
-    base_url: Annotated[
-        Optional[str],
-        typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp)."),
-    ] = None,
-    gguf: Annotated[Optional[str], typer.Option("--gguf", help="GGUF model file for --engine local.")] = None,
+    engine: EngineOption = "auto",
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    gguf: GgufOption = None,
     annotator: Annotated[
         Optional[str], typer.Option("--annotator", envvar="ANNOTATOR_NAME", help="Your name on every decision (default: OS user).")
     ] = None,
     keys: Annotated[
-        Optional[Path], typer.Option("--keys", envvar="ANNOTATOR_KEYS", help="TOML file of key bindings ([keys] id = \"keys\").")
+        Optional[Path],
+        typer.Option(
+            "--keys", envvar="ANNOTATOR_KEYS",
+            help="TOML file of key bindings: a keys table of binding id = \"keys\" (see the README).",
+        ),
     ] = None,
     db: DbOption = Path(DEFAULT_DB),
 ) -> None:

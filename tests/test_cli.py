@@ -119,3 +119,33 @@ def test_review_of_an_empty_store_is_one_line_error() -> None:
     result = runner.invoke(app, ["review"])
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "no documents" in result.output
+
+
+def test_review_reads_key_bindings_from_a_toml_file(seeds: Path, tmp_path: Path, monkeypatch) -> None:
+    from annotator.tui.app import ReviewApp
+
+    keymaps: list[dict] = []
+    monkeypatch.setattr(ReviewApp, "set_keymap", lambda self, keymap: keymaps.append(dict(keymap)))
+    monkeypatch.setattr(ReviewApp, "run", lambda self: None)
+    keys = tmp_path / "keys.toml"
+    keys.write_text('[keys]\naccept = "y,space"\nreject = "delete"\n', encoding="utf-8")
+    result = runner.invoke(app, ["review", str(seeds), "--keys", str(keys)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert keymaps == [{"accept": "y,space", "reject": "delete"}]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('[keys]\naccept = "y"\nexplode = "z"\n', "unknown binding 'explode'"),
+        ("[keys\naccept = 'y'\n", "cannot read key bindings"),
+        ('[keys]\naccept = ""\n', "must be a non-empty string"),
+    ],
+)
+def test_a_bad_key_bindings_file_is_one_line_error(seeds: Path, tmp_path: Path, content: str, problem: str) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["review", str(seeds), "--keys", str(keys)])
+    assert result.exit_code == 1
+    line = result.output.strip()
+    assert "\n" not in line and str(keys) in line and problem in line
