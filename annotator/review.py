@@ -59,6 +59,7 @@ class ReviewQueue:
         self.all_items: list[StoredAnnotation] = []
         self.items: list[StoredAnnotation] = []
         self.position = 0
+        self._overall: list[int] | None = None  # [reviewed, total] proposals in the store, kept in step
 
     # ---------------------------------------------------------------- navigation
 
@@ -70,10 +71,12 @@ class ReviewQueue:
         self.position = 0
         self.all_items = list(self.store.annotations(document_id=self.document_ids[index]))
         self._filter(item_id)
+        self._overall = None
 
     def reload(self, item_id: str | None = None) -> None:
         """Read the current document's items again (after new proposals or an undo)."""
         keep = item_id or (self.current.id if self.current else None)
+        self._overall = None
         self.all_items = list(self.store.annotations(document_id=self.document_ids[self.document_index]))
         self._filter(keep)
 
@@ -133,6 +136,8 @@ class ReviewQueue:
     def _decided(self, item: StoredAnnotation, action: str, annotation: Annotation | None = None) -> StoredAnnotation:
         """Record a decision on `item` and return the item as it now stands, without a re-read."""
         self.store.record_decision(item.id, action, self.annotator, annotation, document_id=item.document_id)
+        if self._overall is not None and item.proposal_id is not None and item.status == "proposed":
+            self._overall[0] += 1
         if annotation is not None:
             fields = json.dumps(annotation.fields(), ensure_ascii=False, separators=(",", ":"))
             item = replace(item, start=annotation.start, end=annotation.end, text=annotation.text, fields_json=fields)
@@ -218,3 +223,9 @@ class ReviewQueue:
         """(reviewed, total) items of the current document, every kind and status."""
         reviewed = sum(1 for item in self.all_items if item.status != "proposed")
         return reviewed, len(self.all_items)
+
+    def overall_progress(self) -> tuple[int, int]:
+        """(reviewed, total) proposals in the whole store: counted when a document opens, then kept in step."""
+        if self._overall is None:
+            self._overall = list(self.store.review_counts())
+        return self._overall[0], self._overall[1]

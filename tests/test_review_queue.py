@@ -158,3 +158,17 @@ def test_two_reviewers_in_two_processes_lose_no_write(tmp_path, seeds) -> None:
             latest = store.decisions(item.id)[-1]
             assert item.status == {"accept": "accepted", "reject": "rejected"}[latest["action"]]
             assert item.annotator == latest["annotator"]
+
+
+def test_overall_progress_counts_every_document_and_stays_in_step(queue: ReviewQueue) -> None:
+    total = sum(len(_items(text)) for text in TEXTS)
+    assert queue.overall_progress() == (0, total)
+    queue.accept()
+    queue.move(-1)
+    queue.reject()  # the same item again: still one reviewed
+    assert queue.overall_progress() == (1, total) == queue.store.review_counts()
+    queue.move_document(1)
+    queue.accept()
+    assert queue.overall_progress() == (2, total) == queue.store.review_counts()
+    queue.undo()
+    assert queue.overall_progress() == (1, total)

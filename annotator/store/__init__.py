@@ -495,6 +495,11 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
+    def review_counts(self) -> tuple[int, int]:
+        """(reviewed, total) proposals in the whole store."""
+        reviewed = self.conn.execute("SELECT count(*) FROM item_state WHERE proposal = 1").fetchone()[0]
+        return reviewed, self.conn.execute("SELECT count(*) FROM proposals").fetchone()[0]
+
     def reviewed_document_ids(self) -> set[str]:
         """Documents with at least one decision in effect."""
         return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM item_state")}

@@ -97,6 +97,7 @@ class ReviewScreen(Screen[None]):
         """Where the reviewer is: item, document, filters."""
         queue = self.queue
         reviewed, total = queue.progress()
+        overall = queue.overall_progress()
         document = queue.document
         title = escape((document.title or document.source) if document else "")
         position = f"{queue.position + 1}/{len(queue.items)}" if queue.items else "0/0"
@@ -105,6 +106,7 @@ class ReviewScreen(Screen[None]):
             f"[b]{title[:60]}[/]",
             f"document {queue.document_index + 1}/{len(queue.document_ids)} · item {position}",
             f"reviewed {reviewed}/{total} in this document",
+            "reviewed {}/{} in the store ({:.0f}%)".format(*overall, 100 * overall[0] / max(overall[1], 1)),
             f"showing {kinds} · {queue.status_filter}",
         ]
         if self.notice:
