@@ -224,6 +224,14 @@ class ReviewQueue:
         reviewed = sum(1 for item in self.all_items if item.status != "proposed")
         return reviewed, len(self.all_items)
 
+    def proposals_arrived(self, document_id: str) -> bool:
+        """New proposals were stored for a document: re-read it if it is open (True), recount the total."""
+        self._overall = None
+        if self.document is not None and document_id == self.document.id:
+            self.reload()
+            return True
+        return False
+
     def overall_progress(self) -> tuple[int, int]:
         """(reviewed, total) proposals in the whole store: counted when a document opens, then kept in step."""
         if self._overall is None:

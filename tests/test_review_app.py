@@ -216,6 +216,10 @@ async def test_proposals_arrive_from_the_background_engine(tmp_path: Path, seeds
         await pilot.pause()
         assert app.queue.items and app.queue.current is not None
         assert "done" in str(app.screen.query_one("#engine").render())
+        with open_db(path) as store:
+            total = len(list(store.proposal_rows([i.id for i in store.annotations()])))
+        assert total > len(app.queue.items)  # both documents' proposals, counted in the overall progress
+        assert f"reviewed 0/{total} in the store" in str(app.screen.query_one("#progress").render())
 
 
 async def test_help_and_quit(seeded) -> None:

@@ -272,14 +272,15 @@ class ReviewScreen(Screen[None]):
 
     def on_proposals_arrived(self, event: ProposalsArrived) -> None:
         """New proposals for the open document appear at once; others wait until opened."""
-        if self.queue.document is not None and event.document_id == self.queue.document.id:
-            self.queue.reload()
+        if self.queue.proposals_arrived(event.document_id):
             self.show_document()
+        else:
+            self.query_one("#progress", Static).update(self.progress(), layout=False)
 
     def on_engine_status_changed(self, event: EngineStatusChanged) -> None:
         """Show what the background engine is doing."""
         self.engine_status = event.text
-        self.query_one("#engine", Static).update(self.engine_status)
+        self.query_one("#engine", Static).update(self.engine_status, layout=False)
 
 
 def blank_annotation(kind: str, start: int, end: int, document: str) -> Annotation:
