@@ -149,3 +149,21 @@ def test_a_bad_key_bindings_file_is_one_line_error(seeds: Path, tmp_path: Path, 
     assert result.exit_code == 1
     line = result.output.strip()
     assert "\n" not in line and str(keys) in line and problem in line
+
+
+def test_every_binding_of_every_screen_can_be_rebound() -> None:
+    from annotator.tui.keymap import ALL_BINDINGS, load_keymap
+    from annotator.tui.screens.documents import DocumentsScreen
+    from annotator.tui.screens.edit import EditModal
+    from annotator.tui.screens.help import HelpScreen
+    from annotator.tui.screens.review import ReviewScreen
+    from annotator.tui.screens.span import SpanScreen
+
+    ids = {binding.id for binding in ALL_BINDINGS}
+    for screen in (ReviewScreen, SpanScreen, EditModal, DocumentsScreen, HelpScreen):
+        assert {binding.id for binding in screen.BINDINGS} <= ids, screen.__name__
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{binding_id}`" in readme for binding_id in ids)  # the README lists every id
+    keys = Path("keys.toml")
+    keys.write_text("[keys]\n" + "".join(f'{binding_id} = "f9"\n' for binding_id in sorted(ids)), encoding="utf-8")
+    assert set(load_keymap(keys)) == ids

@@ -59,6 +59,25 @@ SPAN_BINDINGS = [
 """Keys while a span is being selected (to add an annotation or move a span's boundaries)."""
 
 
+EDIT_BINDINGS = [
+    Binding("ctrl+s", "save", "Save", id="edit_save", priority=True),
+    Binding("escape", "cancel", "Cancel", id="edit_cancel"),
+]
+"""Keys of the edit form."""
+
+DOCUMENTS_BINDINGS = [
+    Binding("escape", "close", "Back", id="documents_close"),
+    Binding("slash", "search", "Search", id="documents_search"),
+    Binding("u", "unfinished", "Unfinished only", id="documents_unfinished"),
+]
+"""Keys of the document list."""
+
+HELP_BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help_close")]
+"""Keys of the help screen."""
+
+ALL_BINDINGS = REVIEW_BINDINGS + SPAN_BINDINGS + EDIT_BINDINGS + DOCUMENTS_BINDINGS + HELP_BINDINGS
+
+
 def keys_file() -> Path:
     """`ANNOTATOR_KEYS`, else `$XDG_CONFIG_HOME/annotator/keys.toml` (default `~/.config`)."""
     if os.environ.get("ANNOTATOR_KEYS"):
@@ -77,7 +96,7 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise AnnotatorError(f"{path}: cannot read key bindings ({error})") from None
     keys = data.get("keys", {})
-    known = {binding.id for binding in REVIEW_BINDINGS + SPAN_BINDINGS}
+    known = {binding.id for binding in ALL_BINDINGS}
     if not isinstance(keys, dict):
         raise AnnotatorError(f"{path}: [keys] must be a table of binding id = \"keys\"")
     for binding_id, value in keys.items():

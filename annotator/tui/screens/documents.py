@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input
 
 from annotator.store import DocumentSummary, Store
+from annotator.tui.keymap import DOCUMENTS_BINDINGS
 
 
 class DocumentsScreen(ModalScreen["int | None"]):
     """Pick a document to review; returns its index in the review order, or None."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Back", id="documents_close"),
-        Binding("slash", "search", "Search", id="documents_search"),
-        Binding("u", "unfinished", "Unfinished only", id="documents_unfinished"),
-    ]
+    BINDINGS = DOCUMENTS_BINDINGS
 
     def __init__(self, store: Store, document_ids: list[str]) -> None:
         super().__init__()

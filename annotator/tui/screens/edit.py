@@ -12,12 +12,12 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from annotator.schemas import Annotation
+from annotator.tui.keymap import EDIT_BINDINGS
 
 Control = Literal["select", "text", "integer", "number"]
 """The widget a field is edited with: a `Select`, or an `Input` of that type."""
@@ -99,10 +99,7 @@ class EditModal(ModalScreen["Annotation | None"]):
     The span is shown, not edited: boundaries are moved from the keyboard on the review screen.
     """
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="edit_save", priority=True),
-        Binding("escape", "cancel", "Cancel", id="edit_cancel"),
-    ]
+    BINDINGS = EDIT_BINDINGS
 
     # Layout only; colours and borders live in app.tcss.
     DEFAULT_CSS = """

@@ -12,6 +12,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label
 
+from annotator.tui.keymap import HELP_BINDINGS
+
 
 def key_help(screen: Screen) -> list[tuple[str, str]]:
     """(keys, what they do) for each binding active on `screen`: its own first, then its widgets', then the app's.
@@ -75,7 +77,7 @@ def _description(text: str) -> Text:
 class HelpScreen(ModalScreen[None]):
     """A table of every key of the screen below (or of `screen`); escape, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help_close")]
+    BINDINGS = HELP_BINDINGS
 
     # Layout only; colours and borders live in app.tcss.
     DEFAULT_CSS = """
