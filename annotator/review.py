@@ -69,14 +69,14 @@ class ReviewQueue:
         self.document_index = index
         self.document = self.store.document(self.document_ids[index])
         self.position = 0
-        self.all_items = list(self.store.annotations(document_id=self.document_ids[index]))
-        self._filter(item_id)
-        self._overall = None
+        self._read_items(item_id)
+        self._overall = None  # counted again, so that other reviewers' decisions show up
 
     def reload(self, item_id: str | None = None) -> None:
         """Read the current document's items again (after new proposals or an undo)."""
-        keep = item_id or (self.current.id if self.current else None)
-        self._overall = None
+        self._read_items(item_id or (self.current.id if self.current else None))
+
+    def _read_items(self, keep: str | None) -> None:
         self.all_items = list(self.store.annotations(document_id=self.document_ids[self.document_index]))
         self._filter(keep)
 

@@ -31,7 +31,6 @@ class ReviewScreen(Screen[None]):
     def __init__(self, queue: ReviewQueue) -> None:
         super().__init__()
         self.queue = queue
-        self.engine_status = ""
         self.notice = ""
 
     def compose(self) -> ComposeResult:
@@ -70,7 +69,6 @@ class ReviewScreen(Screen[None]):
         # The sidebar's boxes have fixed heights (app.tcss): new text repaints them without a new layout.
         self.query_one("#card", Static).update(self.card(current), layout=False)
         self.query_one("#progress", Static).update(self.progress(), layout=False)
-        self.query_one("#engine", Static).update(self.engine_status, layout=False)
 
     def card(self, item: StoredAnnotation | None) -> Text:
         """The current item's fields, its status and where it came from."""
@@ -279,8 +277,7 @@ class ReviewScreen(Screen[None]):
 
     def on_engine_status_changed(self, event: EngineStatusChanged) -> None:
         """Show what the background engine is doing."""
-        self.engine_status = event.text
-        self.query_one("#engine", Static).update(self.engine_status, layout=False)
+        self.query_one("#engine", Static).update(event.text, layout=False)
 
 
 def blank_annotation(kind: str, start: int, end: int, document: str) -> Annotation:
