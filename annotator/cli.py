@@ -285,39 +285,61 @@ def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
 
 @app.command()
 def export(
-    format: Annotated[str, typer.Option("--format", "-f", help="jsonl (the v1 contract) or csv.")] = "jsonl",
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f",
+            help="jsonl (the v1 contract), csv, openai-chat (chat fine-tuning JSONL) or spans (text + labelled spans).",
+        ),
+    ] = "jsonl",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     status: Annotated[
-        str, typer.Option("--status", help="gold (accepted, edited, added), all, proposed, or one status.")
+        str,
+        typer.Option(
+            "--status", help="gold (accepted, edited, added), all, proposed, or one status; openai-chat and spans: gold."
+        ),
     ] = "gold",
     kind: KindOption = None,
+    split: Annotated[
+        Optional[str],
+        typer.Option(
+            "--split",
+            help="Split by document, e.g. train=0.8,dev=0.1,test=0.1: -o gold.jsonl writes gold.train.jsonl, …",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the --split assignment.")] = 0,
+    prompts: Annotated[
+        Optional[Path],
+        typer.Option("--prompts", help="Folder of <kind>.md prompts for openai-chat (default: $ANNOTATOR_PROMPTS, prompts/)."),
+    ] = None,
     db: DbOption = Path(DEFAULT_DB),
 ) -> None:
-    """Write annotations as contract JSONL or CSV.
+    """Write annotations as contract JSONL, CSV, chat fine-tuning JSONL or labelled spans, whole or split.
 
-    Example: annotator export --format jsonl -o gold.jsonl
+    Example: annotator export --format openai-chat --split train=0.8,dev=0.1,test=0.1 -o gold.jsonl
     """
-    from annotator.export import export_csv, export_jsonl
+    from annotator.export import Export, export_split, parse_split, write_files
 
-    writers = {"jsonl": export_jsonl, "csv": export_csv}
-    if format not in writers:
-        raise fail(f"unknown format {format!r} (expected: {', '.join(writers)})")
     kinds = _check_kinds(kind)
+    try:
+        job = Export.of(format, status, kinds, prompts)
+        ratios = parse_split(split) if split is not None else None
+    except AnnotatorError as error:
+        raise fail(str(error)) from None
+    if ratios is not None and output is None:
+        raise fail("--split needs -o FILE: each split is written beside it as <stem>.<split><suffix>")
+    unit = {"csv": "rows", "openai-chat": "examples"}.get(format, "documents")
     with store_at(db) as store:
         if output is None:
-            writers[format](store, sys.stdout, status, kinds)
+            job.write(store, sys.stdout)
             return
-        # Write beside the target and rename, so a failed export never leaves half a file.
-        partial = output.with_name(output.name + ".partial")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as out:
-                count = writers[format](store, out, status, kinds)
-            partial.replace(output)
-        except OSError as error:
-            raise fail(f"{output}: cannot write ({error.strerror})") from None
-        finally:
-            partial.unlink(missing_ok=True)
-    errors.print(f"wrote {count} {'documents' if format == 'jsonl' else 'rows'} to {output}")
+        if ratios is None:
+            [count] = write_files([(output, lambda out: job.write(store, out))])
+            errors.print(f"wrote {count} {unit} to {output}", markup=False)
+            return
+        for written in export_split(store, job, output, ratios, seed):
+            counted = "" if unit == "documents" else f" ({written.count} {unit})"
+            errors.print(f"wrote {written.documents} documents{counted} to {written.path}", markup=False)
 
 
 @app.command("import")

@@ -3,20 +3,30 @@
 A JSONL line is one document: `doc_id`, `source`, `title`, `text` and its `annotations`, each with
 `id`, `kind`, `start`, `end`, `text`, `status`, the kind's fields and `origin`. Export writes the
 canonical compact form, so export → import into a fresh database → export is byte-identical.
+
+For training, gold labels also go out as chat fine-tuning JSONL (`openai-chat`: what the llm engine
+asks, with the gold answer) and as text with labelled character spans (`spans`); any format can be
+split by document into train/dev/test files (`parse_split`, `assign_splits`, `export_split`).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import math
+import re
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from annotator.errors import AnnotatorError
+from annotator.grounding import CHUNK_CHARS, CHUNK_OVERLAP, split_chunks
 from annotator.schemas import (
     ANNOTATION_KINDS,
     GOLD_STATUSES,
@@ -24,10 +34,14 @@ from annotator.schemas import (
     Annotation,
     Document,
     document_id,
+    draft_models,
     parse_annotation,
     to_json,
 )
 from annotator.store import Store, StoredAnnotation, manual_id
+
+if TYPE_CHECKING:
+    from annotator.propose.prompts import Prompt
 
 STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {"gold": GOLD_STATUSES, "all": None, "proposed": ("proposed",)}
 
@@ -41,14 +55,18 @@ def _status_filter(status: str) -> tuple[str, ...] | None:
 
 
 def _documents_to_export(
-    store: Store, status: str, kinds: Sequence[str] | None, records: bool = False
+    store: Store,
+    status: str,
+    kinds: Sequence[str] | None,
+    records: bool = False,
+    only: Container[str] | None = None,
 ) -> Iterator[tuple[Document, list[Any]]]:
     """Documents in the order they were added, each with its annotations that pass the filters.
 
     `all` keeps every document; `gold` keeps every reviewed document (one with any decision), even
     when none of its items is gold, because "nothing to mark here" is a label too; `proposed` and a
     single status keep documents that have a matching item. With `records`, annotations come as
-    contract JSON text rather than `StoredAnnotation`s.
+    contract JSON text rather than `StoredAnnotation`s. With `only`, just the documents whose id is in it.
     """
     statuses = _status_filter(status)
     reviewed = store.reviewed_document_ids() if status == "gold" else set()
@@ -64,14 +82,20 @@ def _documents_to_export(
         while pending is not None and document_of(pending) == document.id:
             annotations.append(pending)
             pending = next(items, None)
-        if annotations or status == "all" or document.id in reviewed:
+        if (annotations or status == "all" or document.id in reviewed) and (only is None or document.id in only):
             yield document, annotations
 
 
-def export_jsonl(store: Store, out: IO[str], status: str = "gold", kinds: Sequence[str] | None = None) -> int:
-    """Write the contract JSONL; return the number of documents written."""
+def export_jsonl(
+    store: Store,
+    out: IO[str],
+    status: str = "gold",
+    kinds: Sequence[str] | None = None,
+    documents: Container[str] | None = None,
+) -> int:
+    """Write the contract JSONL (only the `documents` ids, if given); return the number of documents written."""
     count = 0
-    for document, annotations in _documents_to_export(store, status, kinds, records=True):
+    for document, annotations in _documents_to_export(store, status, kinds, records=True, only=documents):
         out.write(
             f'{{"doc_id":{json.dumps(document.id)},"source":{json.dumps(document.source, ensure_ascii=False)},'
             f'"title":{json.dumps(document.title, ensure_ascii=False)},"text":{json.dumps(document.text, ensure_ascii=False)},'
@@ -117,12 +141,18 @@ def csv_columns() -> list[str]:
             "origin_engine", "origin_model", "origin_prompt"]
 
 
-def export_csv(store: Store, out: IO[str], status: str = "gold", kinds: Sequence[str] | None = None) -> int:
-    """Write one CSV row per annotation; return the number of rows."""
+def export_csv(
+    store: Store,
+    out: IO[str],
+    status: str = "gold",
+    kinds: Sequence[str] | None = None,
+    documents: Container[str] | None = None,
+) -> int:
+    """Write one CSV row per annotation (of the `documents` ids, if given); return the number of rows."""
     writer = csv.DictWriter(out, fieldnames=csv_columns(), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     count = 0
-    for document, annotations in _documents_to_export(store, status, kinds):
+    for document, annotations in _documents_to_export(store, status, kinds, only=documents):
         for item in annotations:
             origin = item.origin()
             writer.writerow(
@@ -132,6 +162,314 @@ def export_csv(store: Store, out: IO[str], status: str = "gold", kinds: Sequence
             )
             count += 1
     return count
+
+
+# -------------------------------------------------------------------------- training
+
+EXPORT_FORMATS: tuple[str, ...] = ("jsonl", "csv", "openai-chat", "spans")
+GOLD_ONLY_FORMATS: tuple[str, ...] = ("openai-chat", "spans")
+"""Formats that train a model: they make sense only for gold labels."""
+
+
+def check_gold_only(format: str, status: str) -> None:
+    """AnnotatorError unless `format` can export `status` (a training format takes gold labels only)."""
+    if format in GOLD_ONLY_FORMATS and status != "gold":
+        raise AnnotatorError(
+            f"--format {format} exports gold labels only ({', '.join(GOLD_STATUSES)}), not --status {status}"
+        )
+
+
+def training_prompts(kinds: Sequence[str] | None = None, folder: Path | None = None) -> dict[str, Prompt]:
+    """The prompts to train with: those of `kinds`, or of every kind that has a prompt file in `folder`.
+
+    A kind named in `kinds` without a prompt file is an error, not silently left out.
+    """
+    from annotator.propose.prompts import load_prompts, prompted_kinds, prompts_dir
+
+    folder = folder or prompts_dir()
+    chosen = list(kinds) if kinds else prompted_kinds(folder)
+    if not chosen:
+        raise AnnotatorError(f"{folder}: no prompt files (expected <kind>.md for {', '.join(ANNOTATION_KINDS)})")
+    return load_prompts(chosen, folder)
+
+
+def gold_answer(kind: str, annotations: Iterable[StoredAnnotation | Annotation]) -> str:
+    """The answer a model should give for `kind` given these gold items: the kind's answer model as canonical JSON.
+
+    Items come in span order, each with its `text` and the kind's fields but no offsets (speaker
+    mentions are found by grounding, not asked for): exactly the shape the model is asked to fill.
+    """
+    item_model, answer_model = draft_models(kind)
+    names = [name for name in item_model.model_fields if name != "text"]
+    items = []
+    for annotation in sorted(annotations, key=lambda a: (a.start, a.end)):
+        fields = annotation.fields()
+        items.append({"text": annotation.text, **{name: fields[name] for name in names if name in fields}})
+    try:
+        # Lenient: the answer is ours, not a model's, so there is nothing to ground or re-ask.
+        answer = answer_model.model_validate({"items": items}, context={"lenient": True})
+    except ValidationError as error:
+        raise AnnotatorError(f"a gold {kind} does not fit the {kind} answer model: {_one_line(error)}") from None
+    return to_json(answer.model_dump(mode="json"))
+
+
+def export_openai_chat(
+    store: Store,
+    out: IO[str],
+    status: str = "gold",
+    kinds: Sequence[str] | None = None,
+    documents: Container[str] | None = None,
+    *,
+    prompts: Mapping[str, Prompt] | None = None,
+    max_chars: int = CHUNK_CHARS,
+    overlap: int = CHUNK_OVERLAP,
+) -> int:
+    """Write chat fine-tuning JSONL as OpenAI's fine-tuning API reads it; return the number of examples.
+
+    One line `{"messages": [system, user, assistant]}` per reviewed document, kind and chunk, in
+    that order. The system and user messages are what the llm engine sends for that chunk
+    (`chat_messages`, chunks cut by `split_chunks` with the engine's defaults); the assistant's
+    is `gold_answer` for the gold items that lie wholly inside the chunk. A chunk without gold
+    items still makes an example, answered `{"items":[]}`: saying "nothing here" is learnt too.
+    `prompts` default to `training_prompts(kinds)`.
+    """
+    from annotator.propose.prompts import chat_messages
+
+    check_gold_only("openai-chat", status)
+    if prompts is None:
+        prompts = training_prompts(kinds)
+    elif kinds:
+        prompts = {kind: prompt for kind, prompt in prompts.items() if kind in kinds}
+    count = 0
+    for document, annotations in _documents_to_export(store, "gold", list(prompts), only=documents):
+        chunks = split_chunks(document.text, max_chars, overlap)
+        for kind, prompt in prompts.items():
+            items = [item for item in annotations if item.kind == kind]
+            for chunk in chunks:
+                inside = [item for item in items if chunk.start <= item.start and item.end <= chunk.end]
+                answer = {"role": "assistant", "content": gold_answer(kind, inside)}
+                out.write(to_json({"messages": [*chat_messages(prompt, chunk.text), answer]}) + "\n")
+                count += 1
+    return count
+
+
+def export_spans(
+    store: Store,
+    out: IO[str],
+    status: str = "gold",
+    kinds: Sequence[str] | None = None,
+    documents: Container[str] | None = None,
+) -> int:
+    """Write each reviewed document with its gold spans labelled by kind; return the number of documents.
+
+    A line is `{"text", "spans": [{"start", "end", "label"}], "doc_id", "source"}`, spans in start
+    order, offsets in code points so that `text[start:end]` is the span: what spaCy's
+    `Doc.char_span` and Hugging Face token-classification conversions read. A reviewed document
+    without gold items has no spans, and is kept as a negative.
+    """
+    check_gold_only("spans", status)
+    count = 0
+    for document, annotations in _documents_to_export(store, "gold", kinds, only=documents):
+        spans = [{"start": item.start, "end": item.end, "label": item.kind} for item in annotations]
+        out.write(to_json({"text": document.text, "spans": spans, "doc_id": document.id, "source": document.source}))
+        out.write("\n")
+        count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class Export:
+    """One export, checked before anything is written: a format, its filters and, for openai-chat, its prompts."""
+
+    format: str
+    status: str = "gold"
+    kinds: tuple[str, ...] | None = None
+    prompts: Mapping[str, Prompt] | None = None
+
+    @classmethod
+    def of(
+        cls, format: str, status: str = "gold", kinds: Sequence[str] | None = None, prompts_folder: Path | None = None
+    ) -> Export:
+        """An export; AnnotatorError on an unknown format or status, a status the format cannot export, or no prompt."""
+        if format not in EXPORT_FORMATS:
+            raise AnnotatorError(f"unknown format {format!r} (expected: {', '.join(EXPORT_FORMATS)})")
+        _status_filter(status)
+        check_gold_only(format, status)
+        if format == "openai-chat":
+            prompts = training_prompts(kinds, prompts_folder)
+            return cls(format, status, tuple(prompts), prompts)
+        return cls(format, status, tuple(kinds) if kinds else None)
+
+    def write(self, store: Store, out: IO[str], documents: Container[str] | None = None) -> int:
+        """Write the export (only the `documents` ids, if given); return what the format counts."""
+        if self.format == "openai-chat":
+            return export_openai_chat(store, out, self.status, self.kinds, documents, prompts=self.prompts)
+        writers = {"jsonl": export_jsonl, "csv": export_csv, "spans": export_spans}
+        return writers[self.format](store, out, self.status, self.kinds, documents)
+
+    def documents(self, store: Store) -> Iterator[Document]:
+        """The documents this export writes, in the order they were added."""
+        return (document for document, _ in _documents_to_export(store, self.status, self.kinds))
+
+
+# ----------------------------------------------------------------------------- splits
+
+_SPLIT_NAME = re.compile(r"[A-Za-z0-9_-]+")
+RATIO_TOLERANCE = 1e-6
+"""How far split ratios may sum from 1 (0.333333 three times is fine)."""
+
+
+def parse_split(spec: str) -> dict[str, float]:
+    """`train=0.8,dev=0.1,test=0.1` as ratios by split name, in order; AnnotatorError naming what is wrong."""
+    ratios: dict[str, float] = {}
+    for part in spec.split(","):
+        name, equals, number = (piece.strip() for piece in part.partition("="))
+        if not equals or not name or not number:
+            raise AnnotatorError(f"split {part.strip()!r} is not NAME=NUMBER (e.g. train=0.8,dev=0.1,test=0.1)")
+        if not _SPLIT_NAME.fullmatch(name):
+            raise AnnotatorError(f"split name {name!r} may hold only letters, digits, '-' and '_' (it names a file)")
+        if name in ratios:
+            raise AnnotatorError(f"split {name!r} is named twice")
+        try:
+            ratio = float(number)
+        except ValueError:
+            ratio = math.nan
+        if not math.isfinite(ratio):
+            raise AnnotatorError(f"split {name!r}: {number!r} is not a number")
+        if ratio < 0:
+            raise AnnotatorError(f"split {name!r}: the ratio {number} is negative")
+        ratios[name] = ratio
+    total = math.fsum(ratios.values())
+    if abs(total - 1) > RATIO_TOLERANCE:
+        raise AnnotatorError(f"split ratios sum to {total:g}, not 1 ({spec})")
+    return ratios
+
+
+def split_counts(total: int, ratios: Sequence[float]) -> list[int]:
+    """How many of `total` documents each split gets, by largest-remainder rounding of its share.
+
+    The counts sum to `total` exactly and each is within 1 of `ratio / sum(ratios) * total`;
+    of equal remainders, the split named first gets the extra document.
+    """
+    if total < 0 or not ratios or any(ratio < 0 for ratio in ratios) or not any(ratios):
+        raise ValueError(f"cannot split {total} documents by {list(ratios)}")
+    # Exact fractions: float shares can miss a whole number by an ulp and misplace a document.
+    exact = [Fraction(ratio) for ratio in ratios]
+    whole = sum(exact)
+    shares = [total * ratio / whole for ratio in exact]
+    counts = [math.floor(share) for share in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda index: (counts[index] - shares[index], index))
+    for index in by_remainder[: total - sum(counts)]:
+        counts[index] += 1
+    return counts
+
+
+def version_groups(store: Store, documents: Iterable[Document]) -> dict[str, list[str]]:
+    """The ids of `documents` grouped by the first stored version of their source (its id is the key).
+
+    A new text of a known source is linked to the one before it (`Document.previous_id`); walking
+    those links back to the root keeps every version of an article in one group, even through a
+    version that is not among `documents`.
+    """
+    previous: dict[str, str | None] = {}
+    members: list[str] = []
+    for document in documents:
+        previous[document.id] = document.previous_id
+        members.append(document.id)
+
+    def before(doc_id: str) -> str | None:
+        if doc_id not in previous:
+            found = store.document(doc_id)
+            previous[doc_id] = found.previous_id if found is not None else None
+        return previous[doc_id]
+
+    groups: dict[str, list[str]] = {}
+    for doc_id in members:
+        root, seen = doc_id, {doc_id}
+        while (earlier := before(root)) is not None and earlier not in seen:
+            seen.add(earlier)
+            root = earlier
+        groups.setdefault(root, []).append(doc_id)
+    return groups
+
+
+def assign_splits(groups: Mapping[str, Sequence[str]], ratios: Mapping[str, float], seed: int = 0) -> dict[str, list[str]]:
+    """Document ids by split name: whole groups, deterministic for a seed, whatever order documents came in.
+
+    Groups are ordered by sha256 of `f"{seed}:{group_id}"` and each goes to the first split (in
+    `ratios` order) with room left for all of it, room being `split_counts` of the documents; a
+    group that fits nowhere goes where most room is left. With one document per group this cuts
+    the ordered documents at the exact counts; larger groups move a count by at most their size.
+    """
+    names = list(ratios)
+    room = dict(zip(names, split_counts(sum(len(ids) for ids in groups.values()), list(ratios.values()))))
+    assigned: dict[str, list[str]] = {name: [] for name in names}
+    for group in sorted(groups, key=lambda group: hashlib.sha256(f"{seed}:{group}".encode()).hexdigest()):
+        size = len(groups[group])
+        name = next((name for name in names if room[name] >= size), None)
+        if name is None:
+            name = max(names, key=lambda candidate: room[candidate])
+        room[name] -= size
+        assigned[name].extend(groups[group])
+    return assigned
+
+
+def split_paths(output: Path, names: Iterable[str]) -> dict[str, Path]:
+    """Where each split goes: `<stem>.<split><suffix>` beside `output` (gold.jsonl → gold.train.jsonl)."""
+    return {name: output.with_name(f"{output.stem}.{name}{output.suffix}") for name in names}
+
+
+def write_files(targets: Sequence[tuple[Path, Callable[[IO[str]], int]]]) -> list[int]:
+    """Write each target through its writer; return what each writer returned.
+
+    Each file is written beside its target as `<name>.partial` and renamed into place only once
+    every file is written, so a failed export never leaves half a file (nor half a split).
+    """
+    partials = [path.with_name(path.name + ".partial") for path, _ in targets]
+    try:
+        counts = []
+        for (path, write), partial in zip(targets, partials):
+            try:
+                with partial.open("w", encoding="utf-8", newline="") as out:
+                    counts.append(write(out))
+            except OSError as error:
+                raise AnnotatorError(f"{path}: cannot write ({error.strerror})") from None
+        for (path, _), partial in zip(targets, partials):
+            try:
+                partial.replace(path)
+            except OSError as error:
+                raise AnnotatorError(f"{path}: cannot write ({error.strerror})") from None
+        return counts
+    finally:
+        for partial in partials:
+            partial.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class SplitFile:
+    """One file of a split export."""
+
+    split: str
+    path: Path
+    documents: int
+    count: int
+    """What the format counts: documents, CSV rows or chat examples."""
+
+
+def export_split(
+    store: Store, export: Export, output: Path, ratios: Mapping[str, float], seed: int = 0
+) -> list[SplitFile]:
+    """Write `export` split by document into one file per split beside `output`; every split gets a file, even empty.
+
+    Versions of one article (linked by `previous_id`) always land in the same split, so none leaks
+    from train into test.
+    """
+    assigned = assign_splits(version_groups(store, export.documents(store)), ratios, seed)
+    paths = split_paths(output, ratios)
+    counts = write_files(
+        [(paths[name], functools.partial(export.write, store, documents=set(assigned[name]))) for name in ratios]
+    )
+    return [SplitFile(name, paths[name], len(assigned[name]), count) for name, count in zip(ratios, counts)]
 
 
 # ---------------------------------------------------------------------------- import

@@ -46,6 +46,12 @@ FUZZY_WINDOW = 7000
 Wide enough to hold a default 12,000-character chunk when the hint is its middle (`Chunk.middle`).
 """
 
+CHUNK_CHARS = 12_000
+"""The longest chunk `split_chunks` cuts by default: what the llm engine sends in one request."""
+
+CHUNK_OVERLAP = 1_000
+"""How far consecutive chunks overlap by default, so a quote cut by one chunk is whole in the next."""
+
 MAX_ELIDED_CHARS = 1000
 """The most characters an elision (`...`) in a snippet may stand for."""
 
@@ -453,7 +459,7 @@ _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?=\s)")
 _WORD_START = re.compile(r"(?<=\s)\S")
 
 
-def split_chunks(document: str, max_chars: int = 12000, overlap: int = 1000) -> list[Chunk]:
+def split_chunks(document: str, max_chars: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP) -> list[Chunk]:
     """Cut a document into chunks of at most `max_chars` that cover it, overlapping by about `overlap`.
 
     A chunk ends at the last paragraph break (blank line) in its second half, else the last

@@ -25,9 +25,9 @@ from instructor.core import IncompleteOutputException, InstructorRetryException
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from annotator.grounding import DocumentIndex, split_chunks
+from annotator.grounding import CHUNK_CHARS, CHUNK_OVERLAP, DocumentIndex, split_chunks
 from annotator.propose import DocumentResult, Failure, Proposal, origin
-from annotator.propose.prompts import Prompt, load_prompts, prompt_set
+from annotator.propose.prompts import Prompt, chat_messages, load_prompts, prompt_set
 from annotator.schemas import GROUNDING, Annotation, Document, annotation_class, draft_models
 
 # instructor logs each failed attempt; failures are reported as data here, not as log lines.
@@ -148,8 +148,8 @@ class LLMEngine:
         attempts: int = 5,
         reasks: int = 2,
         backoff: tuple[float, float] = (0.5, 30.0),
-        max_chars: int = 12_000,
-        overlap: int = 1_000,
+        max_chars: int = CHUNK_CHARS,
+        overlap: int = CHUNK_OVERLAP,
         temperature: float = 0.0,
     ) -> None:
         self.model = model
@@ -216,8 +216,7 @@ class LLMEngine:
     ) -> tuple[list[Proposal], list[Failure], int, int]:
         """One request for one kind in one chunk, with transport retries and the mode fallback."""
         model = answer_model(kind)
-        prompt = self.prompts[kind]
-        messages = [{"role": "system", "content": prompt.text}, {"role": "user", "content": text}]
+        messages = chat_messages(self.prompts[kind], text)
         # This coroutine runs as its own task, so the grounding check is seen by its validation only.
         GROUNDING.set(lambda words: index.ground(words, hint=hint).grounded)
         try:

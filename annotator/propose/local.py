@@ -28,7 +28,7 @@ from annotator.errors import AnnotatorError
 from annotator.grounding import DocumentIndex
 from annotator.propose import Failure, Proposal
 from annotator.propose.llm import LLMEngine, _tokens
-from annotator.propose.prompts import Prompt, load_prompts, prompt_set
+from annotator.propose.prompts import Prompt, chat_messages, load_prompts, prompt_set
 from annotator.schemas import draft_models
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ class LocalEngine:
     ) -> tuple[list[Proposal], list[Failure], int, int]:
         """One request for one kind in one chunk, run in a worker thread; a failure is returned, not raised."""
         _, answer_model = draft_models(kind)
-        messages = [{"role": "system", "content": self.prompts[kind].text}, {"role": "user", "content": text}]
+        messages = chat_messages(self.prompts[kind], text)
         # A model that cannot be loaded is no problem of this document: that error stops the run.
         await asyncio.to_thread(self._load)
         try:

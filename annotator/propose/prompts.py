@@ -57,6 +57,21 @@ def load_prompts(kinds: Sequence[str] | None = None, folder: Path | None = None)
     return prompts
 
 
+def prompted_kinds(folder: Path | None = None) -> list[str]:
+    """The kinds, in `ANNOTATION_KINDS` order, that have a prompt file in `folder`."""
+    folder = folder or prompts_dir()
+    return [kind for kind in ANNOTATION_KINDS if (folder / f"{kind}.md").is_file()]
+
+
+def chat_messages(prompt: Prompt, text: str) -> list[dict[str, str]]:
+    """The chat messages that ask a model for `prompt`'s kind in `text` (a document or one chunk of it).
+
+    The one place they are made: the engines send them and the training export writes them, so a
+    model is fine-tuned on exactly what it will be asked.
+    """
+    return [{"role": "system", "content": prompt.text}, {"role": "user", "content": text}]
+
+
 def prompt_set(prompts: dict[str, Prompt]) -> tuple[str, str]:
     """The name (`quote@…,figure@…`) and one hash of a set of prompts, for a run's provenance."""
     name = ",".join(prompt.id for prompt in prompts.values())
