@@ -262,6 +262,178 @@ def review(
     create_app(db, ids, who, engine=choice.engine if choice else None, pending=pending, keymap=keymap).run()
 
 
+@app.command("eval")
+def eval_(
+    engine: EngineOption = "auto",
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    gguf: GgufOption = None,
+    kind: KindOption = None,
+    prompts: Annotated[
+        Optional[Path], typer.Option("--prompts", help="Folder of prompt files to evaluate (default: prompts/).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    gold: Annotated[
+        Optional[Path],
+        typer.Option("--gold", help="Score against this contract JSONL instead of the store's gold (no db needed)."),
+    ] = None,
+    pred: Annotated[
+        Optional[Path], typer.Option("--pred", help="Score these predictions (contract JSONL) instead of running an engine.")
+    ] = None,
+    baseline: Annotated[
+        Optional[str],
+        typer.Option("--baseline", help="last (default: the last stored run of the same engine and model), none, "
+                                        "a run id, or a report file from --report."),
+    ] = None,
+    fail_under: Annotated[
+        Optional[list[str]],
+        typer.Option("--fail-under", help="METRIC=VALUE: exit 1 if the metric is under VALUE (repeatable)."),
+    ] = None,
+    max_drop: Annotated[
+        Optional[float], typer.Option("--max-drop", min=0, help="Exit 1 if any metric drops more than this from the baseline.")
+    ] = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Run the engine N times: the spread and the items that flip.")] = 1,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", min=0, help="Relative tolerance for a figure's value.")
+    ] = 0.01,
+    report: Annotated[
+        Optional[Path], typer.Option("--report", help="Also write the whole result (metrics, every example) as JSON.")
+    ] = None,
+    examples: Annotated[int, typer.Option("--examples", min=0, help="How many items to list per diff section.")] = 10,
+    db: Annotated[
+        Optional[Path],
+        typer.Option("--db", envvar="ANNOTATOR_DB", help="The SQLite gold store (default labels.db; with --gold: none)."),
+    ] = None,
+) -> None:
+    """Score an engine (or predictions) against the gold; store the run; compare with a baseline.
+
+    Example: annotator eval --engine rules --max-drop 0.02
+    """
+    import os
+
+    from annotator import evaluate
+    from annotator.propose import choose_engine
+
+    kinds = _check_kinds(kind)
+    api_key = os.environ.get("OPENAI_API_KEY") or None
+    if db is None and gold is None:
+        db = Path(DEFAULT_DB)
+    store = None
+    try:
+        if db is not None:
+            store = open_db(db)
+        known = evaluate.metric_names(kinds or _all_kinds())
+        limits = evaluate.parse_fail_under(fail_under or [], known)
+        if gold is not None:
+            golds, under_review = evaluate.gold_from_file(gold, kinds), 0
+            gold_label = str(gold)
+        else:
+            golds, under_review = evaluate.gold_from_store(store, kinds)  # type: ignore[arg-type]
+            gold_label = "store"
+        if not golds:
+            raise AnnotatorError(f"{gold or db}: no fully reviewed documents to score against")
+        if under_review:
+            errors.print(f"note: {under_review} documents still under review are left out", markup=False)
+        if pred is not None:
+            predictions = evaluate.predictions_from_file(pred, kinds)
+            base = evaluate.resolve_baseline(baseline, store, predictions.engine, predictions.model, gold_label)
+            result = evaluate.evaluate_file(predictions, golds, source=str(pred), gold=gold_label, kinds=kinds,
+                                            tolerance=tolerance)
+        else:
+            choice = choose_engine(engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds,
+                                   concurrency=concurrency, gguf=gguf, prompts=prompts)
+            errors.print(choice.reason, markup=False)
+            base = evaluate.resolve_baseline(baseline, store, choice.engine.name, choice.engine.model, gold_label)
+            result = evaluate.evaluate_engine(choice.engine, golds, store, gold=gold_label, repeat=repeat, kinds=kinds,
+                                              tolerance=tolerance)
+        comparison = evaluate.compare(result, base) if base is not None else None
+        failed = evaluate.gate_failures(result, limits, max_drop, comparison)
+        if limits or max_drop is not None:
+            result.passed = not failed
+        if store is not None:
+            evaluate.store_report(store, result)
+        if report is not None:
+            report.write_text(result.to_json() + "\n", encoding="utf-8")
+    except AnnotatorError as error:
+        raise fail(_redacted(str(error), api_key)) from None
+    finally:
+        if store is not None:
+            store.close()
+    _print_eval(result, comparison, examples)
+    if result.failures:
+        errors.print(f"warning: {result.failures} proposals or requests failed; they score as if nothing had been "
+                     "proposed", markup=False)
+    for line in failed:
+        errors.print(f"fail: {line}", markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _all_kinds() -> list[str]:
+    from annotator.schemas import ANNOTATION_KINDS
+
+    return list(ANNOTATION_KINDS)
+
+
+def _number(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.4f}" if signed else f"{value:.4f}"
+
+
+def _print_eval(result, comparison, limit: int) -> None:
+    """The metrics table, and with a baseline the items that changed."""
+    where = f"run {result.id}" if result.id is not None else "not stored"
+    console.print(
+        f"eval ({where}): {result.engine}{' ' + result.model if result.model else ''} on {result.documents} documents "
+        f"({result.gold}), prompts {result.prompt_name or '-'}", markup=False, highlight=False,
+    )
+    columns = ["metric", "value"]
+    if result.spread:
+        columns += ["stdev", "min", "max"]
+    if comparison is not None:
+        columns += [f"baseline (run {comparison.baseline.id})" if comparison.baseline.id else "baseline", "delta"]
+    table = Table(*columns)
+    for name, value in result.metrics.items():
+        row = [name, _number(value)]
+        if result.spread:
+            spread = result.spread.get(name, {})
+            row += [_number(spread.get("stdev")), _number(spread.get("min")), _number(spread.get("max"))]
+        if comparison is not None:
+            before, _, delta = comparison.deltas[name]
+            row += [_number(before), _number(delta, signed=True)]
+        table.add_row(*row)
+    console.print(table)
+    counts = "  ".join(f"{kind} tp {c['tp']} fp {c['fp']} fn {c['fn']}"
+                       + (f" (rejected again {c['rejected_again']})" if c["rejected_again"] else "")
+                       for kind, c in result.counts.items())
+    console.print(counts, markup=False, highlight=False)
+    flips = result.flips()
+    if flips:
+        console.print(f"items that flip between the {result.repeat} runs ({len(flips)}):", markup=False)
+        for flip in flips[:limit]:
+            what = "proposed" if flip.example.outcome == "fp" else "found"
+            console.print(f"  {what} {flip.times}/{flip.repeat}  {_example_line(flip.example)}", markup=False,
+                          highlight=False)
+    if comparison is None:
+        return
+    if comparison.gold_changed:
+        console.print("note: the gold changed since the baseline; part of any change is the gold's", markup=False)
+    for title, items in (("newly missed", comparison.newly_missed), ("newly found", comparison.newly_found),
+                         ("new false positives", comparison.new_false_positives)):
+        if items:
+            console.print(f"{title} ({len(items)}):", markup=False)
+            for example in items[:limit]:
+                console.print(f"  {_example_line(example)}", markup=False, highlight=False)
+
+
+def _example_line(example) -> str:
+    start = example.gold_start if example.gold_start is not None else example.pred_start
+    end = example.gold_end if example.gold_end is not None else example.pred_end
+    text = example.text if len(example.text) <= 70 else example.text[:67] + "..."
+    return f"{example.kind} {example.document_id[7:19]} {start}:{end} {text!r}"
+
+
 @app.command()
 def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
     """Documents, proposals and decisions, items by status and kind, percent reviewed.

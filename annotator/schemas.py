@@ -26,6 +26,7 @@ Polarity = Literal["favor", "against", "neutral"]
 
 ANNOTATION_KINDS: dict[str, type[Annotation]] = {}
 """Every annotation kind by its name, filled as the subclasses are defined."""
+_KIND_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class Document(BaseModel):
@@ -101,7 +102,11 @@ class Annotation(BaseModel):
     @classmethod
     def kind_fields(cls) -> tuple[str, ...]:
         """The fields this kind adds to the span, in declaration order."""
-        return tuple(name for name in cls.model_fields if name not in Annotation.BASE_FIELDS)
+        # Asked for every item a store reads or writes: worked out once per class.
+        names = _KIND_FIELDS.get(cls)
+        if names is None:
+            names = _KIND_FIELDS[cls] = tuple(name for name in cls.model_fields if name not in Annotation.BASE_FIELDS)
+        return names
 
     def fields(self) -> dict[str, Any]:
         """The kind's own fields as JSON-ready values."""

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 SEEDS = ROOT / "seeds"
 sys.path.insert(0, str(TESTS))  # test helpers such as scripted_server import by name
+
+# CI must pass or fail on the code, not on the examples a run happens to draw: property tests draw
+# the same examples every run. HYPOTHESIS_PROFILE=explore draws new ones, to look for failures.
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 
 @pytest.fixture(autouse=True)

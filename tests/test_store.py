@@ -63,13 +63,24 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert db["item_state"].columns_dict == {
             "item_id": str, "decision_id": int, "action": str, "kind": str, "document_id": str, "proposal": int,
         }
+        assert db["eval_runs"].columns_dict == {
+            "id": int, "engine": str, "model": str, "prompt_name": str, "prompt_hash": str, "params": str,
+            "gold": str, "gold_hash": str, "documents": int, "repeat": int, "metrics": str, "counts": str,
+            "spread": str, "passed": int, "started_at": str, "finished_at": str,
+        }
+        assert db["eval_examples"].columns_dict == {
+            "eval_run_id": int, "repetition": int, "document_id": str, "kind": str, "outcome": str, "gold_id": str,
+            "gold_start": int, "gold_end": int, "pred_start": int, "pred_end": int, "overlap": float, "text": str,
+            "checks": str,
+        }
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     # Opening again applies nothing twice.
     with open_db(tmp_path / "blank.db") as store:
-        assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_proposal_provenance"]
+        assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == [
+            "m001_initial", "m002_proposal_provenance", "m003_eval_runs"]
 
 
 def test_documents_dedup_by_content_and_link_new_versions(store) -> None:

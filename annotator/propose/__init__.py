@@ -18,6 +18,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from annotator.schemas import Annotation, Document, Origin, parse_annotation, to_json
@@ -139,6 +140,13 @@ def _decode(text: str, document: Document, tokens_in: int, tokens_out: int) -> D
     return DocumentResult(proposals, failures, tokens_in, tokens_out, cached=True)
 
 
+def cache_result(store: Store, engine: Engine, document: Document, result: DocumentResult) -> None:
+    """Keep a fresh answer in the response cache, unless a transport failure means it must be asked again."""
+    if engine.cacheable and not result.cached and not any(f.retryable for f in result.failures):
+        store.cache_response(cache_key(engine, document), engine.name, engine.model, engine.prompt_hash,
+                             document.id, _encode(result), result.tokens_in, result.tokens_out)
+
+
 def _store_result(store: Store, run_id: int, engine: Engine, document: Document, result: DocumentResult) -> None:
     """Proposals, failures and the cache entry of one document, in one transaction."""
     with store.transaction():
@@ -150,9 +158,51 @@ def _store_result(store: Store, run_id: int, engine: Engine, document: Document,
         )
         if result.failures:
             store.record_failures(run_id, document.id, [(f.kind, f.reason, f.claimed) for f in result.failures])
-        if engine.cacheable and not result.cached and not any(f.retryable for f in result.failures):
-            store.cache_response(cache_key(engine, document), engine.name, engine.model, engine.prompt_hash,
-                                 document.id, _encode(result), result.tokens_in, result.tokens_out)
+        cache_result(store, engine, document, result)
+
+
+async def answer_documents(
+    engine: Engine,
+    documents: Sequence[Document],
+    store: Store | None = None,
+    on_answer: Callable[[Document, DocumentResult], None] | None = None,
+    use_cache: bool = True,
+) -> dict[str, DocumentResult]:
+    """Each document's result from `engine`, worked on `engine.concurrency` at a time.
+
+    With a `store` and `use_cache`, an answer already in the response cache is used instead of
+    asking the engine. `on_answer` is called with each document and its result as soon as it is
+    ready (a fresh result carries its latency). Cancelling stops every worker.
+    """
+    results: dict[str, DocumentResult] = {}
+    queue: asyncio.Queue[Document] = asyncio.Queue()
+    for document in documents:
+        queue.put_nowait(document)
+    look_up = store is not None and use_cache and engine.cacheable
+
+    async def worker() -> None:
+        while not queue.empty():
+            document = queue.get_nowait()
+            cached = store.cached_response(cache_key(engine, document)) if look_up else None  # type: ignore[union-attr]
+            if cached is not None:
+                result = _decode(cached[0], document, cached[1], cached[2])
+            else:
+                started = time.perf_counter()
+                result = await engine.propose(document)
+                result.latency_ms = (time.perf_counter() - started) * 1000
+            results[document.id] = result
+            if on_answer is not None:
+                on_answer(document, result)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(engine.concurrency, len(documents))))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
+    return results
 
 
 async def propose_documents(
@@ -173,46 +223,27 @@ async def propose_documents(
     run_id = store.start_run(engine.name, engine.model, engine.prompt_name, engine.prompt_hash, engine.params)
     progress = RunProgress(total=len(documents))
     results: dict[str, DocumentResult] = {}
-    queue: asyncio.Queue[Document] = asyncio.Queue()
-    for document in documents:
-        queue.put_nowait(document)
-    latency_total = 0.0
 
-    async def worker() -> None:
-        nonlocal latency_total
-        while not queue.empty():
-            document = queue.get_nowait()
-            cached = store.cached_response(cache_key(engine, document)) if engine.cacheable else None
-            if cached is not None:
-                result = _decode(cached[0], document, cached[1], cached[2])
-            else:
-                started = time.perf_counter()
-                result = await engine.propose(document)
-                result.latency_ms = (time.perf_counter() - started) * 1000
-                latency_total += result.latency_ms
-            _store_result(store, run_id, engine, document, result)
-            results[document.id] = result
-            progress.done += 1
-            progress.cached += result.cached
-            progress.proposals += len(result.proposals)
-            progress.failures += len(result.failures)
-            progress.failed_documents += bool(result.failures) and not result.proposals
-            progress.tokens += 0 if result.cached else result.tokens_in + result.tokens_out
-            if on_progress is not None:
-                on_progress(progress)
-            if on_document is not None:
-                on_document(document.id, result)
+    def stored(document: Document, result: DocumentResult) -> None:
+        _store_result(store, run_id, engine, document, result)
+        results[document.id] = result
+        progress.done += 1
+        progress.cached += result.cached
+        progress.proposals += len(result.proposals)
+        progress.failures += len(result.failures)
+        progress.failed_documents += bool(result.failures) and not result.proposals
+        progress.tokens += 0 if result.cached else result.tokens_in + result.tokens_out
+        if on_progress is not None:
+            on_progress(progress)
+        if on_document is not None:
+            on_document(document.id, result)
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(engine.concurrency, len(documents))))]
     interrupted = False
     try:
         with store.machine_writes():
-            await asyncio.gather(*workers)
+            await answer_documents(engine, documents, store, stored)
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
         raise
     finally:
         close = getattr(engine, "aclose", None)
@@ -227,7 +258,7 @@ async def propose_documents(
             error="interrupted" if interrupted else None,
             documents=progress.done,
             failures=progress.failures,
-            latency_ms=latency_total / len(fresh) if fresh else None,
+            latency_ms=sum(r.latency_ms for r in fresh) / len(fresh) if fresh else None,
         )
     return RunSummary(run_id, progress, results, interrupted)
 
@@ -287,10 +318,12 @@ def choose_engine(
     kinds: Sequence[str] | None = None,
     concurrency: int = 8,
     gguf: str | None = None,
+    prompts: Path | None = None,
 ) -> EngineChoice:
     """Make the engine asked for; `auto` is `llm` when a key or a base URL is configured, else `rules`.
 
-    `base_url` and `api_key` default to `OPENAI_BASE_URL` and `OPENAI_API_KEY`.
+    `base_url` and `api_key` default to `OPENAI_BASE_URL` and `OPENAI_API_KEY`; `prompts` is a
+    folder of prompt files for the model engines (default: `ANNOTATOR_PROMPTS`, else `prompts/`).
     """
     import os
 
@@ -310,7 +343,7 @@ def choose_engine(
     if engine == "local":
         from annotator.propose.local import LocalEngine
 
-        local = LocalEngine(gguf, kinds=kinds)
+        local = LocalEngine(gguf, kinds=kinds, prompts=_prompts(kinds, prompts))
         return EngineChoice(local, f"engine local: {local.model} ({why})")
     from annotator.propose.llm import DEFAULT_MODEL, LLMEngine, server_model
 
@@ -318,8 +351,18 @@ def choose_engine(
         raise AnnotatorError("the llm engine needs OPENAI_API_KEY or --base-url (an OpenAI-compatible server)")
     if model is None:
         model = server_model(base_url, api_key) if base_url else DEFAULT_MODEL
-    llm = LLMEngine(model, base_url=base_url, api_key=api_key, kinds=kinds, concurrency=concurrency)
+    llm = LLMEngine(model, base_url=base_url, api_key=api_key, kinds=kinds, concurrency=concurrency,
+                    prompts=_prompts(kinds, prompts))
     return EngineChoice(llm, f"engine llm: {model} at {base_url or 'api.openai.com'} ({why})")
+
+
+def _prompts(kinds: Sequence[str] | None, folder: Path | None) -> dict[str, Any] | None:
+    """The prompt files of `folder`, or None for the default folder (the engine loads those itself)."""
+    if folder is None:
+        return None
+    from annotator.propose.prompts import load_prompts
+
+    return load_prompts(kinds, folder)
 
 
 def origin(engine: str, model: str | None, prompt: str | None) -> Origin:

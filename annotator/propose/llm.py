@@ -9,6 +9,9 @@ Two layers of retry, kept apart: instructor re-asks on a wrong answer; tenacity 
 transport (429 honouring Retry-After, 5xx, timeouts, connection errors) with exponential backoff
 and jitter, a bounded number of times. A server that refuses `response_format: json_schema`
 (llama.cpp's server does) gets `json_object` with the schema instead, from then on.
+
+openai and instructor are imported on the first request, not with this module: a run answered
+wholly from the response cache (a re-run, an `eval` with a warm cache) never pays for them.
 """
 
 from __future__ import annotations
@@ -17,18 +20,17 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import instructor
-import openai
-from instructor.core import IncompleteOutputException, InstructorRetryException
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from annotator.grounding import CHUNK_CHARS, CHUNK_OVERLAP, DocumentIndex, split_chunks
 from annotator.propose import DocumentResult, Failure, Proposal, origin
 from annotator.propose.prompts import Prompt, chat_messages, load_prompts, prompt_set
 from annotator.schemas import GROUNDING, Annotation, Document, annotation_class, draft_models
+
+if TYPE_CHECKING:
+    import openai
 
 # instructor logs each failed attempt; failures are reported as data here, not as log lines.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
@@ -65,6 +67,8 @@ def estimate_cost(model: str, tokens_in: int, tokens_out: int) -> float:
 
 def server_model(base_url: str, api_key: str | None) -> str:
     """The first model a server lists (llama.cpp, vLLM and Ollama list what they serve)."""
+    import openai
+
     from annotator.errors import AnnotatorError
 
     try:
@@ -83,12 +87,16 @@ _ANSWER_MODELS: dict[str, type] = {}
 def answer_model(kind: str) -> type:
     """The kind's answer model, wrapped for instructor once (instructor would wrap it on every call)."""
     if kind not in _ANSWER_MODELS:
+        import instructor
+
         _ANSWER_MODELS[kind] = instructor.openai_schema(draft_models(kind)[1])
     return _ANSWER_MODELS[kind]
 
 
 def transport_error(error: BaseException) -> openai.APIError | None:
     """The openai error at the root of `error` (instructor wraps them), if any."""
+    import openai
+
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -100,6 +108,8 @@ def transport_error(error: BaseException) -> openai.APIError | None:
 
 
 def _retryable(error: BaseException) -> bool:
+    import openai
+
     cause = transport_error(error)
     if isinstance(cause, (openai.RateLimitError, openai.APIConnectionError, openai.InternalServerError)):
         return not _refuses_json_schema(cause)
@@ -113,6 +123,9 @@ def _refuses_json_schema(error: openai.APIError) -> bool:
 
 
 def _wait(initial: float, maximum: float):
+    import openai
+    from tenacity import wait_exponential_jitter
+
     backoff = wait_exponential_jitter(multiplier=initial, max=maximum)
 
     def wait(state: Any) -> float:
@@ -165,10 +178,11 @@ class LLMEngine:
         self.base_url = base_url
         self.timeout = timeout
         self._api_key = api_key
-        self.mode = instructor.Mode.JSON_SCHEMA
+        self.mode = "json_schema"
+        """How the answer's schema is sent: `json_schema`, or `json` (json_object with the schema) once refused."""
         # Made inside the running event loop on first use, closed by `aclose()` at the end of a run.
         self._client: openai.AsyncOpenAI | None = None
-        self._clients: dict[instructor.Mode, Any] = {}
+        self._clients: dict[str, Any] = {}
         self._requests: asyncio.Semaphore | None = None
         self.params: dict[str, Any] = {
             "temperature": temperature, "max_chars": max_chars, "overlap": overlap, "reasks": reasks,
@@ -176,13 +190,17 @@ class LLMEngine:
         }
 
     def _instructor(self) -> Any:
+        import instructor
+        import openai
+
         if self._client is None:
             # Local servers take any key; the openai client insists on one.
             self._client = openai.AsyncOpenAI(
                 base_url=self.base_url, api_key=self._api_key or "no-key", max_retries=0, timeout=self.timeout
             )
         if self.mode not in self._clients:
-            self._clients[self.mode] = instructor.from_openai(self._client, mode=self.mode)
+            mode = instructor.Mode.JSON_SCHEMA if self.mode == "json_schema" else instructor.Mode.JSON
+            self._clients[self.mode] = instructor.from_openai(self._client, mode=mode)
         return self._clients[self.mode]
 
     async def aclose(self) -> None:
@@ -215,6 +233,9 @@ class LLMEngine:
         self, kind: str, text: str, hint: int, index: DocumentIndex, document: str
     ) -> tuple[list[Proposal], list[Failure], int, int]:
         """One request for one kind in one chunk, with transport retries and the mode fallback."""
+        from instructor.core import IncompleteOutputException, InstructorRetryException
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
         model = answer_model(kind)
         messages = chat_messages(self.prompts[kind], text)
         # This coroutine runs as its own task, so the grounding check is seen by its validation only.
@@ -250,7 +271,7 @@ class LLMEngine:
             for _ in range(2):
                 mode = self.mode
                 extra: dict[str, Any] = {}
-                if mode == instructor.Mode.JSON:
+                if mode == "json":
                     # llama.cpp's server constrains output to a schema given this way.
                     extra["extra_body"] = {
                         "response_format": {"type": "json_object", "schema": answer_model.model_json_schema()}
@@ -262,13 +283,15 @@ class LLMEngine:
                     )
                 except Exception as error:
                     cause = transport_error(error)
-                    if mode == instructor.Mode.JSON_SCHEMA and cause is not None and _refuses_json_schema(cause):
-                        self.mode = instructor.Mode.JSON
+                    if mode == "json_schema" and cause is not None and _refuses_json_schema(cause):
+                        self.mode = "json"
                         continue
                     raise
             raise RuntimeError("the server refused both json_schema and json_object answers")
 
     def _failure(self, kind: str, error: BaseException) -> Failure:
+        import openai
+
         cause = transport_error(error) or error
         retryable = _retryable(error)
         if isinstance(cause, openai.APITimeoutError):

@@ -567,6 +567,78 @@ class Store:
         )
         return self.conn.execute(sql, params)
 
+    def fully_reviewed_document_ids(self) -> list[str]:
+        """Documents with a decision on every proposal (and at least one decision), in the order added.
+
+        Only these have complete gold: a proposal nobody has decided on yet is neither gold nor a
+        negative, so a document still under review is left out of an evaluation.
+        """
+        return [row[0] for row in self.conn.execute(
+            "SELECT d.id FROM documents d WHERE EXISTS (SELECT 1 FROM item_state s WHERE s.document_id = d.id) "
+            "AND NOT EXISTS (SELECT 1 FROM proposals p LEFT JOIN item_state s ON s.item_id = p.id "
+            "WHERE p.document_id = d.id AND s.item_id IS NULL) ORDER BY d.rowid"
+        )]
+
+    # -------------------------------------------------------------- evaluation
+
+    _EVAL_RUN_COLUMNS = (
+        "engine", "model", "prompt_name", "prompt_hash", "params", "gold", "gold_hash", "documents", "repeat",
+        "metrics", "counts", "spread", "passed", "started_at", "finished_at",
+    )
+    _EVAL_EXAMPLE_COLUMNS = (
+        "repetition", "document_id", "kind", "outcome", "gold_id", "gold_start", "gold_end", "pred_start", "pred_end",
+        "overlap", "text", "checks",
+    )
+
+    def record_eval(self, run: dict[str, Any], examples: Iterable[Sequence[Any]]) -> int:
+        """Store an eval run and its examples in one transaction; return the run's id.
+
+        `run` has the `eval_runs` columns (JSON columns as Python values); each example is a row
+        in the order of `_EVAL_EXAMPLE_COLUMNS`, its `checks` a dict.
+        """
+        json_columns = {"params", "metrics", "counts", "spread"}
+        values = [to_json(run[c]) if c in json_columns and run.get(c) is not None else run.get(c)
+                  for c in self._EVAL_RUN_COLUMNS]
+        with self.transaction():
+            cursor = self.conn.execute(
+                f"INSERT INTO eval_runs ({', '.join(self._EVAL_RUN_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(self._EVAL_RUN_COLUMNS))})",
+                values,
+            )
+            run_id = int(cursor.lastrowid or 0)
+            self.conn.executemany(
+                f"INSERT INTO eval_examples (eval_run_id, {', '.join(self._EVAL_EXAMPLE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(self._EVAL_EXAMPLE_COLUMNS) + 1))})",
+                ([run_id, *row[:-1], to_json(row[-1])] for row in examples),
+            )
+        return run_id
+
+    def eval_run(self, run_id: int) -> dict[str, Any] | None:
+        """One eval run with its JSON columns decoded, and its examples; None if there is no such run."""
+        cursor = self.conn.execute(f"SELECT id, {', '.join(self._EVAL_RUN_COLUMNS)} FROM eval_runs WHERE id = ?", [run_id])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        run = dict(zip([c[0] for c in cursor.description], row))
+        for column in ("params", "metrics", "counts", "spread"):
+            run[column] = json.loads(run[column]) if run[column] is not None else None
+        names = self._EVAL_EXAMPLE_COLUMNS
+        run["examples"] = [
+            {**dict(zip(names, example[:-1])), "checks": json.loads(example[-1])}
+            for example in self.conn.execute(
+                f"SELECT {', '.join(names)} FROM eval_examples WHERE eval_run_id = ? ORDER BY rowid", [run_id]
+            )
+        ]
+        return run
+
+    def last_eval_run_id(self, engine: str, model: str | None, gold: str) -> int | None:
+        """The latest eval run of this engine and model against this gold that did not fail its gates."""
+        row = self.conn.execute(
+            "SELECT max(id) FROM eval_runs WHERE engine = ? AND model IS ? AND gold = ? AND passed IS NOT 0",
+            [engine, model, gold],
+        ).fetchone()
+        return row[0]
+
     def stats(self) -> dict[str, Any]:
         """Counts of documents, proposals and decisions, items by status and kind, percent reviewed."""
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731

@@ -168,7 +168,54 @@ def m002_proposal_provenance(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_proposal_provenance]
+def m003_eval_runs(db: Database) -> None:
+    """Eval runs: an engine and prompt set scored against the gold, with every example's outcome."""
+    db.executescript(
+        """
+        CREATE TABLE eval_runs (
+            id INTEGER PRIMARY KEY,
+            engine TEXT NOT NULL,
+            model TEXT,
+            prompt_name TEXT,
+            prompt_hash TEXT,
+            params TEXT NOT NULL DEFAULT '{}',
+            gold TEXT NOT NULL,               -- 'store', or the path of the gold file scored against
+            gold_hash TEXT NOT NULL,          -- what the gold was: a changed gold explains a changed score
+            documents INTEGER NOT NULL,
+            repeat INTEGER NOT NULL DEFAULT 1,
+            metrics TEXT NOT NULL,            -- {name: value}, canonical JSON; the mean over repeats
+            counts TEXT NOT NULL,             -- {kind: {tp, fp, fn, rejected_again}}
+            spread TEXT,                      -- {name: {mean, stdev, min, max}} when repeat > 1
+            passed INTEGER,                   -- 1 or 0 when gates were given, null otherwise
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL
+        );
+        CREATE INDEX eval_runs_engine ON eval_runs(engine, model, gold);
+
+        -- One row per gold item and per proposal of each repetition: matched (tp), missed (fn) or
+        -- proposed without a gold item (fp). No foreign key to documents: a gold file's documents
+        -- need not be in the store.
+        CREATE TABLE eval_examples (
+            eval_run_id INTEGER NOT NULL REFERENCES eval_runs(id),
+            repetition INTEGER NOT NULL,
+            document_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('tp', 'fn', 'fp')),
+            gold_id TEXT,
+            gold_start INTEGER,
+            gold_end INTEGER,
+            pred_start INTEGER,
+            pred_end INTEGER,
+            overlap REAL,                     -- share of the gold span the proposal covers
+            text TEXT NOT NULL,               -- the gold item's text, or the proposal's for a fp
+            checks TEXT NOT NULL DEFAULT '{}' -- field comparisons of a tp, {"speaker": true, ...}; rejected_again for a fp
+        );
+        CREATE INDEX eval_examples_run ON eval_examples(eval_run_id, repetition);
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_proposal_provenance, m003_eval_runs]
 
 
 def pending(conn: sqlite3.Connection) -> list[str]:
