@@ -536,5 +536,102 @@ def import_(
     )
 
 
+@app.command()
+def qa(
+    file: Annotated[
+        Optional[Path], typer.Option("--file", help="Check this contract JSONL file instead of the store (no db).")
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="all (every item), gold (accepted, edited, added), proposed, or one status.")
+    ] = "all",
+    kind: KindOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON instead of the report.")] = False,
+    event_threshold: Annotated[
+        Optional[float],
+        typer.Option("--event-threshold", min=0, max=1, help="Least overlap of proper names for one event (0.15)."),
+    ] = None,
+    subject_threshold: Annotated[
+        Optional[float],
+        typer.Option("--subject-threshold", min=0, max=100, help="Least similarity of two figures' subjects (70)."),
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Check spans, speakers, figure values and names; list figures that disagree across documents.
+
+    Exits 1 when there are errors (with --strict, warnings too). Rejected items get only the span checks.
+
+    Example: annotator qa --status gold
+    """
+    from annotator import qa as checks
+
+    kinds = _check_kinds(kind)
+    try:
+        if file is not None:
+            documents = checks.documents_from_file(file, status, kinds)
+        else:
+            with store_at(db) as store:
+                documents = checks.documents_from_store(store, status, kinds)
+    except AnnotatorError as error:
+        raise fail(str(error)) from None
+    # Thresholds left unset keep the core's defaults, which say why they are what they are.
+    thresholds = {"event_threshold": event_threshold, "subject_threshold": subject_threshold}
+    chosen = {name: value for name, value in thresholds.items() if value is not None}
+    report = checks.check_documents(documents, **chosen)
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_qa(report)
+    if report.failed(strict):
+        raise typer.Exit(1)
+
+
+def _print_qa(report) -> None:
+    """The findings grouped by document (errors first), the figures that disagree side by side, the summary."""
+    from rich.markup import escape
+    from rich.table import Column
+    from rich.text import Text
+
+    by_document: dict[str, list] = {}
+    for finding in report.findings:
+        by_document.setdefault(finding.document_id, []).append(finding)
+    for document_id, findings in by_document.items():
+        console.print(Text(f"{findings[0].source}  {document_id[:19]}", style="bold"))
+        for finding in findings:
+            span = f"{finding.start}:{finding.end}" if finding.start is not None else "-"
+            line = Text("  ")
+            line.append(f"{finding.severity:<8}", style="bold red" if finding.severity == "error" else "yellow")
+            line.append(f"{finding.check}  {finding.kind or '-'} {finding.item_id or '-'} {span}  ")
+            line.append(f"“{finding.excerpt}”", style="dim")
+            console.print(line)
+            console.print(Text(f"          {finding.message}"))
+    for event in report.events:
+        console.print(Text(
+            f"event {event.number}: {', '.join(event.sources)} (name overlap {event.similarity:.2f}; "
+            f"shared: {', '.join(event.shared_names[:12])})"
+        ))
+    for pair in report.disagreements:
+        table = Table(
+            "", *(Column(escape(side.source), overflow="fold") for side in (pair.first, pair.second)),
+            title_justify="left",
+            title=f"disagreeing figures, event {pair.event} (subjects {pair.subject_similarity:.0f}% alike)",
+        )
+        for label, read in (
+            ("value", lambda side: f"{side.value:,.10g} {side.unit or ''}".strip()),
+            ("qualifier", lambda side: side.qualifier or "-"),
+            ("subject", lambda side: side.subject or "-"),
+            ("said by", lambda side: side.said_by),
+            ("span", lambda side: f"{side.start}:{side.end}"),
+            ("text", lambda side: side.text),
+        ):
+            table.add_row(label, Text(read(pair.first)), Text(read(pair.second)))
+        console.print(table)
+    if not report.findings:
+        console.print("no findings")
+    console.print(Text(report.summary(), style="bold red" if report.errors else "bold"))
+
+
 if __name__ == "__main__":
     app()

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {"gold": GOLD_STATUSES, "all": None, "proposed": ("proposed",)}
 
 
-def _status_filter(status: str) -> tuple[str, ...] | None:
+def status_filter(status: str) -> tuple[str, ...] | None:
     if status in STATUS_FILTERS:
         return STATUS_FILTERS[status]
     if status in STATUSES:
@@ -54,7 +54,7 @@ def _status_filter(status: str) -> tuple[str, ...] | None:
     raise AnnotatorError(f"unknown status filter {status!r} (expected gold, all, proposed or one of {', '.join(STATUSES)})")
 
 
-def _documents_to_export(
+def documents_to_export(
     store: Store,
     status: str,
     kinds: Sequence[str] | None,
@@ -68,7 +68,7 @@ def _documents_to_export(
     single status keep documents that have a matching item. With `records`, annotations come as
     contract JSON text rather than `StoredAnnotation`s. With `only`, just the documents whose id is in it.
     """
-    statuses = _status_filter(status)
+    statuses = status_filter(status)
     reviewed = store.reviewed_document_ids() if status == "gold" else set()
     if records:
         items: Iterator[Any] = store.annotation_records(statuses, kinds)
@@ -95,7 +95,7 @@ def export_jsonl(
 ) -> int:
     """Write the contract JSONL (only the `documents` ids, if given); return the number of documents written."""
     count = 0
-    for document, annotations in _documents_to_export(store, status, kinds, records=True, only=documents):
+    for document, annotations in documents_to_export(store, status, kinds, records=True, only=documents):
         out.write(
             f'{{"doc_id":{json.dumps(document.id)},"source":{json.dumps(document.source, ensure_ascii=False)},'
             f'"title":{json.dumps(document.title, ensure_ascii=False)},"text":{json.dumps(document.text, ensure_ascii=False)},'
@@ -152,7 +152,7 @@ def export_csv(
     writer = csv.DictWriter(out, fieldnames=csv_columns(), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     count = 0
-    for document, annotations in _documents_to_export(store, status, kinds, only=documents):
+    for document, annotations in documents_to_export(store, status, kinds, only=documents):
         for item in annotations:
             origin = item.origin()
             writer.writerow(
@@ -241,7 +241,7 @@ def export_openai_chat(
     elif kinds:
         prompts = {kind: prompt for kind, prompt in prompts.items() if kind in kinds}
     count = 0
-    for document, annotations in _documents_to_export(store, "gold", list(prompts), only=documents):
+    for document, annotations in documents_to_export(store, "gold", list(prompts), only=documents):
         chunks = split_chunks(document.text, max_chars, overlap)
         for kind, prompt in prompts.items():
             items = [item for item in annotations if item.kind == kind]
@@ -269,7 +269,7 @@ def export_spans(
     """
     check_gold_only("spans", status)
     count = 0
-    for document, annotations in _documents_to_export(store, "gold", kinds, only=documents):
+    for document, annotations in documents_to_export(store, "gold", kinds, only=documents):
         spans = [{"start": item.start, "end": item.end, "label": item.kind} for item in annotations]
         out.write(to_json({"text": document.text, "spans": spans, "doc_id": document.id, "source": document.source}))
         out.write("\n")
@@ -293,7 +293,7 @@ class Export:
         """An export; AnnotatorError on an unknown format or status, a status the format cannot export, or no prompt."""
         if format not in EXPORT_FORMATS:
             raise AnnotatorError(f"unknown format {format!r} (expected: {', '.join(EXPORT_FORMATS)})")
-        _status_filter(status)
+        status_filter(status)
         check_gold_only(format, status)
         if format == "openai-chat":
             prompts = training_prompts(kinds, prompts_folder)
@@ -309,7 +309,7 @@ class Export:
 
     def documents(self, store: Store) -> Iterator[Document]:
         """The documents this export writes, in the order they were added."""
-        return (document for document, _ in _documents_to_export(store, self.status, self.kinds))
+        return (document for document, _ in documents_to_export(store, self.status, self.kinds))
 
 
 # ----------------------------------------------------------------------------- splits

@@ -115,7 +115,8 @@ BELFAST_QUOTES = [
      "indirect"),
     ("The victories that were achieved", "until all parts of Syria are liberated", "Bashar Assad", "Mr Assad", "said",
      "direct"),
-    ("intense bombardment on the rebel-held town", "edge of Idlib on Tuesday", "Opposition activists",
+    # A capital that only opens the sentence is dropped from the name (the mention keeps it).
+    ("intense bombardment on the rebel-held town", "edge of Idlib on Tuesday", "opposition activists",
      "Opposition activists", "reported", "indirect"),
     ("Backed by Russian air power", "parts of Khan Sheikhoun overnight", "opposition activists",
      "opposition activists", "according to", "indirect"),
@@ -200,7 +201,7 @@ AL_JAZEERA_QUOTES = [
      "indirect"),
     ("it had entered the country carrying", "last rebel-held area", "Syrian government", "Syrian government", "said",
      "indirect"),
-    ("the Turkish convoy remains on", "where it was targeted by warplanes", "Activists", "Activists", "said",
+    ("the Turkish convoy remains on", "where it was targeted by warplanes", "activists", "Activists", "said",
      "indirect"),
     ("The Turkish convoy is still stuck", "north of Khan Sheikhoun", SULEIMAN, "Suleiman", "said", "direct"),
     ("It has not been able to move", "since yesterday’s attacks", SHEIKHO, SHEIKHO, "told", "direct"),

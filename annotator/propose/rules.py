@@ -67,7 +67,9 @@ Quotes
   `a statement from X`, `reports from X`, `comments released by X` give X; a subject without a
   name (`a statement … from the main faction in the area, Hay’et Tahrir al-Sham (HTS) group, …`)
   takes the name in its appositive. Sources without a name keep their words, less a leading
-  article (`Syrian state TV`, `opposition activists`, `militant group and opposition activists`).
+  article (`Syrian state TV`, `opposition activists`, `militant group and opposition activists`),
+  and lose the capital of a sentence start when the document writes the word in lower case too
+  (`Opposition activists also reported` → `opposition activists`), so one source has one name.
 * `speaker_start`/`speaker_end` point at the mention in the text, titles included (`Mr Assad`,
   `President Volodymyr Zelenskyy`, `he`, `Observatory`); `speaker` is the canonical name:
   - a one-word name, with or without a title (`Mr Assad`, `Sheikho`, `Suleiman`, `the
@@ -162,7 +164,7 @@ from pathlib import Path
 
 from annotator.schemas import Annotation, Figure, Origin, Quote, Stance
 
-__all__ = ["RulesEngine"]
+__all__ = ["RulesEngine", "figure_values"]
 
 PROMPT = "rules@" + hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 """The version of these rules: a hash of this file, so a changed rule is a changed prompt."""
@@ -172,15 +174,15 @@ PROMPT = "rules@" + hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 _FILL = "\u2592"
 
 # ---------------------------------------------------------------------------------------------
-# Word lists
+# Word lists (those without a leading underscore are shared with `annotator.qa`)
 # ---------------------------------------------------------------------------------------------
 
-_DAYS_MONTHS = frozenset(
+DAYS_MONTHS = frozenset(
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June "
     "July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
 )
 # Capitalised words that start sentences but never names.
-_CAPITAL_STOPWORDS = frozenset(
+CAPITAL_STOPWORDS = frozenset(
     """The A An But And Or Nor So Yet In On At As After Before During From For With Without By To Of Since
     Until While When Where Why How What Which Who Whom Whose This That These Those It Its He She They We
     I You His Her Their Our My Your There Here Then Now However Meanwhile Also According Many Some Most
@@ -191,7 +193,7 @@ _CAPITAL_STOPWORDS = frozenset(
     Instead Indeed Moreover Furthermore Separately Elsewhere Overall Finally Asked Speaking Read See
     Mr Mrs Ms Dr""".split()
 )
-_TITLES = frozenset(
+TITLES = frozenset(
     """Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Prof Prof. Professor President Vice Prime Minister Foreign
     Defence Defense Interior Secretary Secretary-General General Gen Gen. Lt Lt. Col Col. Colonel Major
     Maj Captain Capt Sergeant Sgt Admiral Commander King Queen Prince Princess Sheikh Emir Sultan Pope
@@ -207,8 +209,8 @@ _HEAD_TITLES = frozenset(
 )
 _PERSON_TITLES = frozenset("Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Sir Dame Lord Lady".split())
 # Lower-case words inside names: "Syrian Observatory for Human Rights", "Bashar al-Assad".
-_JOINERS = frozenset("of for the".split())
-_PARTICLES = frozenset("al el bin ibn abu bint lil de da di du van von der".split())
+JOINERS = frozenset("of for the".split())
+PARTICLES = frozenset("al el bin ibn abu bint lil de da di du van von der".split())
 _ROLE_WORDS = frozenset(
     """activist spokesman spokeswoman spokesperson official minister leader commander president chief
     head director analyst resident witness doctor journalist correspondent researcher envoy ambassador
@@ -543,11 +545,15 @@ _WORD_ANCHOR = re.compile(
 _DIGIT_RUN = re.compile(r"\d[\d,.]*")
 _CURRENCY_BEFORE = re.compile(r"(?:US\$|[$£€¥])\s?$")
 _ARTICLE_BEFORE = re.compile(r"(?<![^\W_])(?:a|an|A|An)\s+$")
+_FRACTION_WORDS = (
+    r"half|a\s+half|a\s+third|one\s+third|two[- ]thirds|a\s+quarter|one\s+quarter|three[- ]quarters"
+)
 _FRACTION_OF = re.compile(
-    r"(?<![\w-])(?P<frac>half|a\s+half|a\s+third|one\s+third|two[- ]thirds|a\s+quarter|one\s+quarter|"
-    r"three[- ]quarters)\s+of\s+(?=whom|them|those|these|the|all|its|their)",
+    rf"(?<![\w-])(?P<frac>{_FRACTION_WORDS})\s+of\s+(?=whom|them|those|these|the|all|its|their)",
     re.IGNORECASE,
 )
+# A share on its own, as a figure's span holds it ("half", "two-thirds").
+_FRACTION = re.compile(rf"(?<![\w-])(?P<frac>{_FRACTION_WORDS})(?![\w-])", re.IGNORECASE)
 _RANGE_JOIN = re.compile(r"\s*(?:-|–|—|to|and)\s*", re.IGNORECASE)
 _MONTH_AFTER = re.compile(
     r"(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|February|March|April|May|June|July|August|September|October|"
@@ -923,7 +929,7 @@ class _Analysis:
             if before in "- ":
                 particle = narrative[max(0, start - 5) : start - 1].rpartition(" ")[2]
                 particle_start = start - len(particle) - 1
-                if particle in _PARTICLES and not narrative[particle_start - 1 : particle_start].isalnum():
+                if particle in PARTICLES and not narrative[particle_start - 1 : particle_start].isalnum():
                     start -= len(particle) + 1  # "al-Jabha", "al Qaida"
                 elif before == "-":
                     start = -1  # "pro-Assad", "Turkey-Syria": part of a compound word
@@ -935,7 +941,7 @@ class _Analysis:
                 raw = narrative[start:end]
                 if " " not in raw and "-" not in raw:
                     # One plain word, the commonest case: no clean-up needed.
-                    if raw not in _CAPITAL_STOPWORDS and raw not in _DAYS_MONTHS and raw not in _TITLES:
+                    if raw not in CAPITAL_STOPWORDS and raw not in DAYS_MONTHS and raw not in TITLES:
                         mention = _Mention(start, end, raw, (raw,), False)
                 else:
                     mention = _clean_mention(narrative, start, end)
@@ -1149,7 +1155,7 @@ class _Analysis:
         first = start
         if lowered[0] in _DETERMINERS and len(words) > 1:
             first = start + narrative[start:head_end].index(words[1], len(words[0]))
-        name = narrative[first:head_end].strip()
+        name = self._sentence_case(narrative[first:head_end].strip(), first)
         head = words[-1].lower()
         if _is_role(words[-1]):
             kind = "person"
@@ -1160,6 +1166,20 @@ class _Analysis:
         else:
             kind = "unknown"
         return _Speaker(name, first, first + len(name), kind)
+
+    def _sentence_case(self, name: str, start: int) -> str:
+        """A source without a name, written as mid-sentence: `Opposition activists` opening a
+        sentence is `opposition activists` when the document writes that word in lower case too
+        (a demonym such as `Syrian` never is, so it keeps its capital)."""
+        word = name.split()[0]
+        if not (word[:1].isupper() and word[1:].islower()):
+            return name
+        before = self.text[:start].rstrip(" \t")
+        if before and before[-1] not in "\n.!?":
+            return name
+        if re.search(rf"(?<![\w-]){re.escape(word.lower())}(?![\w-])", self.text) is None:
+            return name
+        return word.lower() + name[len(word):]
 
     def _leading_name(self, piece: tuple[int, int]) -> _Mention | None:
         """The name an appositive starts with ("Hay’et Tahrir al-Sham (HTS) group")."""
@@ -1765,10 +1785,7 @@ class _Analysis:
             if second is not None and second_value is not None and second_value < value and joiner in "-–—":
                 return None  # "won 3-1": a score, not a count
             if second is not None and second_value is not None and second_value >= value:
-                first_has_scale = bool(match.group("dscale")) or (words is not None and _has_scale(words))
-                second_scale = _scale_of(second)
-                if not first_has_scale and second_scale and value < second_value / second_scale * 10:
-                    value *= second_scale  # "two to three million": the scale is shared
+                value = _range_start(match, value, second, second_value)
                 qualifier = "range"
                 span_end = end = second.end()
                 percent = percent or second.group("pct") is not None
@@ -2192,22 +2209,22 @@ def _clean_run(raw: str) -> tuple[int, int, int, tuple[str, ...], bool] | None:
     while first < last:
         word = words[first]
         lowered = word.lower()
-        if word in _CAPITAL_STOPWORDS and word not in _PERSON_TITLES:
+        if word in CAPITAL_STOPWORDS and word not in _PERSON_TITLES:
             title_start = None
-        elif word in _TITLES and last - first > 1:
+        elif word in TITLES and last - first > 1:
             # The title stays in the mention ("Mr Assad") but not in the name.
             if title_start is None:
                 title_start = offsets[first]
         elif last - first > 1 and "-" in word and _MODIFIER_TOKEN.search(word):
             pass
-        elif lowered in _JOINERS:
+        elif lowered in JOINERS:
             pass
-        elif lowered in _PARTICLES and not (last - first > 1 and words[first + 1][:1].isupper()):
+        elif lowered in PARTICLES and not (last - first > 1 and words[first + 1][:1].isupper()):
             pass
         else:
             break
         first += 1
-    while last > first and words[last - 1].lower() in _JOINERS:
+    while last > first and words[last - 1].lower() in JOINERS:
         last -= 1
     # "NATO Secretary-General Jens Stoltenberg", "Turkish Foreign Minister Mevlut Cavusoglu": the name
     # is what follows the last title, when two or more words follow it and none names an organisation.
@@ -2220,14 +2237,14 @@ def _clean_run(raw: str) -> tuple[int, int, int, tuple[str, ...], bool] | None:
             break
     if first >= last:
         return None
-    if last - first == 1 and (words[first] in _DAYS_MONTHS or words[first] in _PERSON_TITLES):
+    if last - first == 1 and (words[first] in DAYS_MONTHS or words[first] in _PERSON_TITLES):
         return None
     if "-" in words[first] and _MODIFIER_TOKEN.search(words[first]):
         return None
     keys = tuple(
         _without_prefix(word)
         for word in words[first:last]
-        if word.lower() not in _JOINERS and word.lower() not in _PARTICLES
+        if word.lower() not in JOINERS and word.lower() not in PARTICLES
     )
     if not keys:
         return None
@@ -2239,9 +2256,60 @@ def _clean_run(raw: str) -> tuple[int, int, int, tuple[str, ...], bool] | None:
 def _without_prefix(word: str) -> str:
     """`al-Assad` → `Assad`, so "Assad" and "Bashar al-Assad" match."""
     head, dash, rest = word.partition("-")
-    if dash and rest and head.lower() in _PARTICLES:
+    if dash and rest and head.lower() in PARTICLES:
         return rest
     return word
+
+
+def figure_values(span_text: str) -> list[float]:
+    """The numbers written in a figure's span, read as the figure finder reads them, in order.
+
+    `nearly half a million people` → [500000.0], `2,000` → [2000.0], `hundreds of civilians` →
+    [100.0], `between 300 and 400` → [300.0] (a range gives its lower bound, sharing a scale written
+    once: `two to three million` → [2000000.0]), `half` → [50.0] (a share, as a percentage), `40%` →
+    [40.0]. Qualifiers set no value. Empty when no number can be read.
+    """
+    found: list[tuple[int, int, float]] = []
+    for match in _FRACTION.finditer(span_text):
+        share = _FRACTIONS.get(" ".join(match.group("frac").lower().split()))
+        if share is not None:
+            found.append((match.start(), match.end(), share[0]))
+    position = 0
+    while (match := _QUANTITY.search(span_text, position)) is not None:
+        position = match.end()
+        value = _quantity_value(match)
+        if value is None:
+            continue
+        joined = _RANGE_JOIN.match(span_text, match.end())
+        if joined is not None:
+            stated = _qualifier_before(_words_before(span_text, 0, match.start()))
+            between = stated is not None and stated[0] == "range"
+            joiner = joined.group().strip().lower()
+            second = _RANGE_END.match(span_text, joined.end()) if joiner != "and" or between else None
+            second_value = _quantity_value(second) if second is not None else None
+            if second is not None and second_value is not None and second_value >= value:
+                value = _range_start(match, value, second, second_value)
+                position = second.end()
+        found.append((match.start(), position, value))
+    # Where two readings overlap the longer wins: "half a million" over "half", "two-thirds" over "two".
+    found.sort(key=lambda item: (item[0], item[0] - item[1]))
+    values: list[float] = []
+    covered = 0
+    for start, end, value in found:
+        if start >= covered:
+            values.append(value)
+            covered = end
+    return values
+
+
+def _range_start(first: re.Match[str], value: float, second: re.Match[str], second_value: float) -> float:
+    """The lower bound of a range; "two to three million" shares the scale written once → 2e6."""
+    words = first.group("words")
+    first_has_scale = bool(first.group("dscale")) or (words is not None and _has_scale(words))
+    second_scale = _scale_of(second)
+    if not first_has_scale and second_scale and value < second_value / second_scale * 10:
+        return value * second_scale
+    return value
 
 
 def _quantity_value(match: re.Match[str]) -> float | None:
@@ -2398,7 +2466,7 @@ def _not_a_count(text: str, start: int, end: int, digits: str, before: list[tupl
         return True  # "30 April", "1st of May"
     if _TIME_AFTER.match(text, end) or text[end : end + 1] in (":", "/"):
         return True  # "10:30", "9am", "12/05"
-    if "," not in digits and last[:1].isupper() and last.rstrip(".") not in _MONTHS and last not in _DAYS_MONTHS:
+    if "," not in digits and last[:1].isupper() and last.rstrip(".") not in _MONTHS and last not in DAYS_MONTHS:
         previous = before[-2][1][-1:] if len(before) >= 2 else "."
         inside_sentence = previous.islower() or previous in ",;:"
         if (inside_sentence and last.lower() not in _QUALIFIERS) or last in _NUMBERED_NAMES:
