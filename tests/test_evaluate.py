@@ -319,3 +319,22 @@ def test_llm_eval_uses_the_cache_and_repeat_reports_flips(store) -> None:
     stored = store.eval_run(repeated.id)
     assert stored["repeat"] == 3 and {e["repetition"] for e in stored["examples"]} == {0, 1, 2}
     assert "SECRETKEY" not in json.dumps(stored)
+
+
+# ------------------------------------------------------------------- the committed gold
+
+
+def test_rules_stay_at_or_above_their_stored_baseline_on_the_seed_gold(tmp_path: Path) -> None:
+    """What ships is regression-tested against labels.db: a change that loses recall fails CI."""
+    shutil.copy(ROOT / "labels.db", tmp_path / "gold.db")
+    with sqlite3.connect(tmp_path / "gold.db") as conn:
+        baselines = conn.execute("SELECT count(*) FROM eval_runs WHERE engine = 'rules' AND passed IS NOT 0").fetchone()
+    assert baselines[0] >= 1, "labels.db holds no rules baseline: run `annotator eval --engine rules` and commit it"
+    result = eval_cli("--engine", "rules", "--db", "gold.db", "--max-drop", "0")
+    assert result.exit_code == 0, result.output
+    assert "baseline (run" in result.stdout and "on 2 documents" in result.stdout
+    with open_db(tmp_path / "gold.db") as store:
+        golds, under_review = evaluate.gold_from_store(store)
+    assert under_review == 0 and {g.document.source for g in golds} == {
+        "seeds/000_abf700d5805d1a6d.txt", "seeds/001_51e6285c5e7f3f86.txt"}
+    assert sum(len(g.gold) for g in golds) >= 40
