@@ -45,6 +45,10 @@ BaseUrlOption = Annotated[
     typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp)."),
 ]
 GgufOption = Annotated[Optional[str], typer.Option("--gguf", help="GGUF model file for --engine local.")]
+PromptsOption = Annotated[
+    Optional[Path],
+    typer.Option("--prompts", help="Folder of <kind>.md prompt files (default: $ANNOTATOR_PROMPTS, else prompts/)."),
+]
 KindOption = Annotated[
     Optional[list[str]],
     typer.Option("--kind", help="Only this kind (quote, figure, stance, …); repeat for several."),
@@ -134,6 +138,7 @@ def propose(
     kind: KindOption = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
     gguf: GgufOption = None,
+    prompts: PromptsOption = None,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Also write the proposals as contract JSONL (status proposed).")
     ] = None,
@@ -162,7 +167,8 @@ def propose(
         if not report.documents:
             raise fail("no documents to propose for")
         choice = choose_engine(
-            engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds, concurrency=concurrency, gguf=gguf
+            engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds, concurrency=concurrency, gguf=gguf,
+            prompts=prompts,
         )
     except AnnotatorError as error:
         raise fail(_redacted(str(error), api_key)) from None
@@ -269,9 +275,7 @@ def eval_(
     base_url: BaseUrlOption = None,
     gguf: GgufOption = None,
     kind: KindOption = None,
-    prompts: Annotated[
-        Optional[Path], typer.Option("--prompts", help="Folder of prompt files to evaluate (default: prompts/).")
-    ] = None,
+    prompts: PromptsOption = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
     gold: Annotated[
         Optional[Path],
@@ -320,59 +324,35 @@ def eval_(
         db = Path(DEFAULT_DB)
     store = None
     try:
+        limits = evaluate.parse_fail_under(fail_under or [], kinds)
         if db is not None:
             store = open_db(db)
-        known = evaluate.metric_names(kinds or _all_kinds())
-        limits = evaluate.parse_fail_under(fail_under or [], known)
-        if gold is not None:
-            golds, under_review = evaluate.gold_from_file(gold, kinds), 0
-            gold_label = str(gold)
-        else:
-            golds, under_review = evaluate.gold_from_store(store, kinds)  # type: ignore[arg-type]
-            gold_label = "store"
-        if not golds:
-            raise AnnotatorError(f"{gold or db}: no fully reviewed documents to score against")
-        if under_review:
-            errors.print(f"note: {under_review} documents still under review are left out", markup=False)
-        if pred is not None:
-            predictions = evaluate.predictions_from_file(pred, kinds)
-            base = evaluate.resolve_baseline(baseline, store, predictions.engine, predictions.model, gold_label)
-            result = evaluate.evaluate_file(predictions, golds, source=str(pred), gold=gold_label, kinds=kinds,
-                                            tolerance=tolerance)
-        else:
+        scored = evaluate.load_gold(store, gold, kinds)
+        if scored.under_review:
+            errors.print(f"note: {scored.under_review} documents still under review are left out", markup=False)
+        choice = None
+        if pred is None:
             choice = choose_engine(engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds,
                                    concurrency=concurrency, gguf=gguf, prompts=prompts)
             errors.print(choice.reason, markup=False)
-            base = evaluate.resolve_baseline(baseline, store, choice.engine.name, choice.engine.model, gold_label)
-            result = evaluate.evaluate_engine(choice.engine, golds, store, gold=gold_label, repeat=repeat, kinds=kinds,
-                                              tolerance=tolerance)
-        comparison = evaluate.compare(result, base) if base is not None else None
-        failed = evaluate.gate_failures(result, limits, max_drop, comparison)
-        if limits or max_drop is not None:
-            result.passed = not failed
-        if store is not None:
-            evaluate.store_report(store, result)
-        if report is not None:
-            report.write_text(result.to_json() + "\n", encoding="utf-8")
+        done = evaluate.run_evaluation(
+            store, scored, choice.engine if choice else None, predictions=pred, baseline=baseline,
+            fail_under=limits, max_drop=max_drop, repeat=repeat, kinds=kinds, tolerance=tolerance,
+            report_path=report,
+        )
     except AnnotatorError as error:
         raise fail(_redacted(str(error), api_key)) from None
     finally:
         if store is not None:
             store.close()
-    _print_eval(result, comparison, examples)
-    if result.failures:
-        errors.print(f"warning: {result.failures} proposals or requests failed; they score as if nothing had been "
-                     "proposed", markup=False)
-    for line in failed:
+    _print_eval(done.report, done.comparison, examples)
+    if done.report.failures:
+        errors.print(f"warning: {done.report.failures} proposals or requests failed; they score as if nothing had "
+                     "been proposed", markup=False)
+    for line in done.failed:
         errors.print(f"fail: {line}", markup=False)
-    if failed:
+    if done.failed:
         raise typer.Exit(1)
-
-
-def _all_kinds() -> list[str]:
-    from annotator.schemas import ANNOTATION_KINDS
-
-    return list(ANNOTATION_KINDS)
 
 
 def _number(value: float | None, signed: bool = False) -> str:
@@ -480,10 +460,7 @@ def export(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the --split assignment.")] = 0,
-    prompts: Annotated[
-        Optional[Path],
-        typer.Option("--prompts", help="Folder of <kind>.md prompts for openai-chat (default: $ANNOTATOR_PROMPTS, prompts/)."),
-    ] = None,
+    prompts: PromptsOption = None,
     db: DbOption = Path(DEFAULT_DB),
 ) -> None:
     """Write annotations as contract JSONL, CSV, chat fine-tuning JSONL or labelled spans, whole or split.

@@ -26,6 +26,7 @@ rejected (a hard negative) is marked `rejected_again` and counted apart as well.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import math
@@ -54,7 +55,6 @@ FIELD_CHECKS: dict[str, tuple[str, ...]] = {
 }
 """The fields compared on a matched pair, per kind."""
 _ACCURACY_NAMES = {"quote_type": "type_accuracy"}
-OUTCOMES = ("tp", "fn", "fp")
 
 
 # ----------------------------------------------------------------------------- items
@@ -430,12 +430,12 @@ class EvalReport:
             "prompt_hash": self.prompt_hash, "params": self.params, "gold": self.gold, "gold_hash": self.gold_hash,
             "documents": self.documents, "repeat": self.repeat, "metrics": self.metrics, "counts": self.counts,
             "spread": self.spread, "passed": None if self.passed is None else int(self.passed),
-            "started_at": self.started_at, "finished_at": self.finished_at,
+            "failures": self.failures, "started_at": self.started_at, "finished_at": self.finished_at,
         }
 
     def to_json(self) -> str:
         """The whole report as JSON, as `--report` writes it and `--baseline FILE` reads it."""
-        data = {"id": self.id, **self.record(), "passed": self.passed, "failures": self.failures,
+        data = {"id": self.id, **self.record(), "passed": self.passed,
                 "examples": [asdict(example) for example in self.examples]}
         return json.dumps(data, ensure_ascii=False, indent=1)
 
@@ -468,6 +468,7 @@ def load_report(path: Path) -> EvalReport:
 
 
 def _spread(scores: Sequence[Score]) -> dict[str, dict[str, float]]:
+    """Mean, standard deviation, minimum and maximum of each metric that has a value in some pass."""
     spread = {}
     for name in scores[0].metrics:
         values = [s.metrics[name] for s in scores if s.metrics[name] is not None]
@@ -475,14 +476,6 @@ def _spread(scores: Sequence[Score]) -> dict[str, dict[str, float]]:
             spread[name] = {"mean": statistics.fmean(values), "stdev": statistics.pstdev(values),
                             "min": min(values), "max": max(values)}
     return spread
-
-
-def _mean_metrics(scores: Sequence[Score]) -> dict[str, float | None]:
-    metrics: dict[str, float | None] = {}
-    for name in scores[0].metrics:
-        values = [s.metrics[name] for s in scores if s.metrics[name] is not None]
-        metrics[name] = statistics.fmean(values) if values else None
-    return metrics
 
 
 def report_of(
@@ -500,15 +493,17 @@ def report_of(
 ) -> EvalReport:
     """One report from the scores of one or more repetitions."""
     repeat = len(scores)
+    spread = _spread(scores)
     counts = scores[0].counts if repeat == 1 else {
         kind: {name: round(statistics.fmean(s.counts[kind][name] for s in scores), 2) for name in scores[0].counts[kind]}
         for kind in scores[0].counts
     }
     return EvalReport(
         engine=engine, model=model, prompt_name=prompt_name, prompt_hash=prompt_hash, params=params, gold=gold,
-        gold_hash=gold_hash(golds), documents=len(golds), metrics=_mean_metrics(scores), counts=counts,
-        examples=[example for s in scores for example in s.examples], repeat=repeat,
-        spread=_spread(scores) if repeat > 1 else None, started_at=started_at, finished_at=now(), failures=failures,
+        gold_hash=gold_hash(golds), documents=len(golds),
+        metrics={name: spread[name]["mean"] if name in spread else None for name in scores[0].metrics},
+        counts=counts, examples=[example for s in scores for example in s.examples], repeat=repeat,
+        spread=spread if repeat > 1 else None, started_at=started_at, finished_at=now(), failures=failures,
     )
 
 
@@ -551,10 +546,8 @@ def evaluate_engine(
     if repeat < 1:
         raise AnnotatorError(f"--repeat must be at least 1, not {repeat}")
     started = now()
-    if store is not None:
-        with store.machine_writes():
-            passes, failures = asyncio.run(_engine_predictions(engine, golds, store, repeat))
-    else:
+    # What the engine writes is its answers to the cache, which a re-run can make again.
+    with store.machine_writes() if store is not None else contextlib.nullcontext():
         passes, failures = asyncio.run(_engine_predictions(engine, golds, store, repeat))
     scores = [score(golds, predictions, kinds, tolerance, index) for index, predictions in enumerate(passes)]
     params = {**engine.params, "tolerance": tolerance, **({"kinds": list(kinds)} if kinds else {})}
@@ -594,13 +587,8 @@ class Comparison:
     newly_missed: list[Example]
     newly_found: list[Example]
     new_false_positives: list[Example]
-
-    @property
-    def gold_changed(self) -> bool:
-        """Whether the baseline was scored against different gold (part of any change is the gold's)."""
-        return self.baseline.gold_hash != self.current_gold_hash
-
-    current_gold_hash: str = ""
+    gold_changed: bool
+    """The baseline was scored against other gold: part of any change is the gold's."""
 
 
 def _hit_rates(report: EvalReport) -> dict[tuple[Any, ...], tuple[float, Example]]:
@@ -632,11 +620,12 @@ def compare(current: EvalReport, baseline: EvalReport) -> Comparison:
             missed.append(example)
     order = lambda e: (e.document_id, e.gold_start or e.pred_start or 0, e.kind)  # noqa: E731
     return Comparison(baseline, deltas, sorted(missed, key=order), sorted(found, key=order), sorted(new_fp, key=order),
-                      current_gold_hash=current.gold_hash)
+                      gold_changed=baseline.gold_hash != current.gold_hash)
 
 
-def parse_fail_under(specs: Sequence[str], known: Sequence[str]) -> dict[str, float]:
-    """`METRIC=VALUE` pairs as a dict; AnnotatorError for a bad pair or an unknown metric."""
+def parse_fail_under(specs: Sequence[str], kinds: Sequence[str] | None = None) -> dict[str, float]:
+    """`METRIC=VALUE` pairs as a dict; AnnotatorError for a bad pair or a metric `kinds` do not have."""
+    known = metric_names(kinds or ANNOTATION_KINDS)
     limits = {}
     for spec in specs:
         name, sep, value = spec.partition("=")
@@ -708,3 +697,79 @@ def store_report(store: Store, report: EvalReport) -> int:
     report.id = store.record_eval(report.record(), (example.row() for example in report.examples))
     return report.id
 
+
+@dataclass
+class Gold:
+    """The gold an evaluation scores against, and where it came from."""
+
+    documents: list[GoldDocument]
+    label: str
+    """`store`, or the gold file's path: runs are compared only with runs against the same gold."""
+    under_review: int = 0
+    """Documents left out because some of their proposals have no decision yet."""
+
+
+def load_gold(store: Store | None, path: Path | None = None, kinds: Sequence[str] | None = None) -> Gold:
+    """The gold of the file at `path`, else of the store; AnnotatorError when there is none."""
+    if path is not None:
+        gold = Gold(gold_from_file(path, kinds), str(path))
+    elif store is not None:
+        documents, under_review = gold_from_store(store, kinds)
+        gold = Gold(documents, "store", under_review)
+    else:
+        raise AnnotatorError("nothing to score against: give a store or a gold file")
+    if not gold.documents:
+        raise AnnotatorError(f"{path or store.path}: no fully reviewed documents to score against")  # type: ignore[union-attr]
+    return gold
+
+
+@dataclass
+class Evaluation:
+    """What `annotator eval` did: the report (stored, if there is a store), its comparison and gates."""
+
+    report: EvalReport
+    comparison: Comparison | None
+    failed: list[str]
+    """Why the gates failed, one line each; empty when they passed or there were none."""
+
+
+def run_evaluation(
+    store: Store | None,
+    gold: Gold,
+    engine: Any = None,
+    *,
+    predictions: Path | None = None,
+    baseline: str | None = None,
+    fail_under: Mapping[str, float] | None = None,
+    max_drop: float | None = None,
+    repeat: int = 1,
+    kinds: Sequence[str] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    report_path: Path | None = None,
+) -> Evaluation:
+    """Score `engine` (or the `predictions` file) against `gold`.
+
+    `fail_under` is what `parse_fail_under` makes of the `--fail-under` pairs. A bad gold or
+    baseline fails before the engine runs. The report is compared with the baseline, checked
+    against the gates, stored when there is a store, and written to `report_path` as JSON.
+    """
+    golds, gold_label = gold.documents, gold.label
+    if predictions is not None:
+        given = predictions_from_file(predictions, kinds)
+        base = resolve_baseline(baseline, store, given.engine, given.model, gold_label)
+        report = evaluate_file(given, golds, source=str(predictions), gold=gold_label, kinds=kinds, tolerance=tolerance)
+    else:
+        base = resolve_baseline(baseline, store, engine.name, engine.model, gold_label)
+        report = evaluate_engine(engine, golds, store, gold=gold_label, repeat=repeat, kinds=kinds, tolerance=tolerance)
+    comparison = compare(report, base) if base is not None else None
+    failed = gate_failures(report, fail_under or {}, max_drop, comparison)
+    if fail_under or max_drop is not None:
+        report.passed = not failed
+    if store is not None:
+        store_report(store, report)
+    if report_path is not None:
+        try:
+            report_path.write_text(report.to_json() + "\n", encoding="utf-8")
+        except OSError as error:
+            raise AnnotatorError(f"{report_path}: cannot write ({error.strerror})") from None
+    return Evaluation(report, comparison, failed)

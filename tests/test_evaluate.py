@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scripted_server import ScriptedServer, reply_for, request_text
+from scripted_server import Fault, ScriptedServer, reply_for, request_text
 from typer.testing import CliRunner
 
 from annotator import evaluate
@@ -19,7 +19,7 @@ from annotator.cli import app
 from annotator.evaluate import GoldDocument, Item, score
 from annotator.names import same_name
 from annotator.propose import RulesProposer
-from annotator.schemas import Document, Figure, Quote, Stance
+from annotator.schemas import Document
 from annotator.store import open_db
 
 runner = CliRunner()
@@ -196,6 +196,13 @@ def test_eval_stores_runs_and_compares_with_the_last(store) -> None:
     counts = run["counts"]
     assert len(run["examples"]) == sum(c["tp"] + c["fn"] + c["fp"] for c in counts.values())
     assert {e["outcome"] for e in run["examples"]} == {"tp", "fp"}  # the rejected figures come back
+    # The reviewer changes their mind about a quote: the gold changed, and the proposal is now a false positive.
+    quote = next(a for a in store.annotations() if a.kind == "quote" and a.status == "accepted")
+    store.record_decision(quote.id, "reject", "ann")
+    third = eval_cli("--engine", "rules")
+    assert "note: the gold changed since the baseline" in third.stdout
+    assert f"new false positives (1):\n  quote {quote.document_id[7:19]} {quote.start}:{quote.end}" in third.stdout
+    assert "note: the gold changed" not in second.stdout
 
 
 def test_gates_fail_the_command(store) -> None:
@@ -315,10 +322,58 @@ def test_llm_eval_uses_the_cache_and_repeat_reports_flips(store) -> None:
     flips = repeated.flips()
     assert flips and all(f.example.text == other["text"] and 0 < f.times < 3 for f in flips)
     assert all(f.example.outcome == "fp" for f in flips)
+    assert repeated.failures == 0
     evaluate.store_report(store, repeated)
     stored = store.eval_run(repeated.id)
     assert stored["repeat"] == 3 and {e["repetition"] for e in stored["examples"]} == {0, 1, 2}
     assert "SECRETKEY" not in json.dumps(stored)
+
+
+def test_failed_requests_are_counted_and_stored(store) -> None:
+    reviewed_store(store)
+    golds, _ = evaluate.gold_from_store(store)
+
+    def answer(request: dict):
+        return Fault.server_error() if "FIGURE" in request_text(request, role="system") else reply_for(request, {"items": []})
+
+    from annotator.propose.llm import LLMEngine
+
+    with ScriptedServer(answer) as server:
+        engine = LLMEngine("scripted", base_url=server.base_url, kinds=["quote", "figure"], attempts=2,
+                           backoff=(0.01, 0.02))
+        report = evaluate.evaluate_engine(engine, golds, store, kinds=["quote", "figure"])
+    assert report.failures == 2  # the figure request of each document, after its retries
+    assert report.metrics["figure.recall"] == 0.0
+    evaluate.store_report(store, report)
+    assert store.eval_run(report.id)["failures"] == 2
+    # An answer with a transport failure is not cached: the next eval asks again.
+    assert store.conn.execute("SELECT count(*) FROM responses").fetchone()[0] == 0
+
+
+def test_a_prompt_change_is_evaluated_against_the_last_run_of_the_model(store, tmp_path: Path) -> None:
+    """The CI story: the same model with a new prompt set, compared with its previous run, fails the gate."""
+    reviewed_store(store)
+    quote = {"text": "The convoy is stuck", "speaker": "Suleiman Abdulqader", "cue": "told", "quote_type": "direct"}
+
+    def answer(request: dict):
+        # The old prompt finds the quote; the new one (asking for "nothing") finds none.
+        system = request_text(request, role="system")
+        found = "QUOTATION" in system and "nothing" not in system
+        return reply_for(request, {"items": [quote] if found and quote["text"] in request_text(request) else []})
+
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v2" / "quote.md").write_text("Find every QUOTATION. Return nothing.\n")
+    with ScriptedServer(answer) as server:
+        common = ["--engine", "llm", "--base-url", server.base_url, "--model", "scripted", "--kind", "quote"]
+        first = eval_cli(*common)
+        assert first.exit_code == 0, first.output
+        second = eval_cli(*common, "--prompts", "v2", "--max-drop", "0.02")
+        asked = server.request_count
+    assert second.exit_code == 1
+    assert "fail: quote.recall dropped" in second.stderr and "newly missed (2):" in second.stdout
+    runs = [store.eval_run(1), store.eval_run(2)]
+    assert runs[0]["prompt_name"] != runs[1]["prompt_name"] and runs[1]["prompt_name"].startswith("quote@")
+    assert runs[1]["passed"] == 0 and asked == 4  # a new prompt is not answered from the old one's cache
 
 
 # ------------------------------------------------------------------- the committed gold

@@ -66,7 +66,7 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert db["eval_runs"].columns_dict == {
             "id": int, "engine": str, "model": str, "prompt_name": str, "prompt_hash": str, "params": str,
             "gold": str, "gold_hash": str, "documents": int, "repeat": int, "metrics": str, "counts": str,
-            "spread": str, "passed": int, "started_at": str, "finished_at": str,
+            "spread": str, "passed": int, "failures": int, "started_at": str, "finished_at": str,
         }
         assert db["eval_examples"].columns_dict == {
             "eval_run_id": int, "repetition": int, "document_id": str, "kind": str, "outcome": str, "gold_id": str,

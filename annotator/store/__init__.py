@@ -583,7 +583,7 @@ class Store:
 
     _EVAL_RUN_COLUMNS = (
         "engine", "model", "prompt_name", "prompt_hash", "params", "gold", "gold_hash", "documents", "repeat",
-        "metrics", "counts", "spread", "passed", "started_at", "finished_at",
+        "metrics", "counts", "spread", "passed", "failures", "started_at", "finished_at",
     )
     _EVAL_EXAMPLE_COLUMNS = (
         "repetition", "document_id", "kind", "outcome", "gold_id", "gold_start", "gold_end", "pred_start", "pred_end",

@@ -187,6 +187,7 @@ def m003_eval_runs(db: Database) -> None:
             counts TEXT NOT NULL,             -- {kind: {tp, fp, fn, rejected_again}}
             spread TEXT,                      -- {name: {mean, stdev, min, max}} when repeat > 1
             passed INTEGER,                   -- 1 or 0 when gates were given, null otherwise
+            failures INTEGER NOT NULL DEFAULT 0,  -- requests or proposals that failed: they scored as nothing
             started_at TEXT NOT NULL,
             finished_at TEXT NOT NULL
         );
