@@ -47,12 +47,27 @@ BaseUrlOption = Annotated[
 GgufOption = Annotated[Optional[str], typer.Option("--gguf", help="GGUF model file for --engine local.")]
 PromptsOption = Annotated[
     Optional[Path],
-    typer.Option("--prompts", help="Folder of <kind>.md prompt files (default: $ANNOTATOR_PROMPTS, else prompts/)."),
+    typer.Option(
+        "--prompts",
+        help="Folder of <kind>.md prompt files (default: $ANNOTATOR_PROMPTS, else the prompts shipped in the package).",
+    ),
+]
+TimeoutOption = Annotated[
+    Optional[float],
+    typer.Option(
+        "--timeout", envvar="ANNOTATOR_TIMEOUT",
+        help="Seconds one request to a model server may take, start to last byte (default 120); "
+        "a document gets twice that in all, retries included.",
+    ),
 ]
 KindOption = Annotated[
     Optional[list[str]],
     typer.Option("--kind", help="Only this kind (quote, figure, stance, …); repeat for several."),
 ]
+
+
+PROPOSE_FAILED = 3
+"""`propose`'s exit code when some documents got no answer from the engine."""
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -61,10 +76,21 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def require_db(db: Path) -> None:
+    """AnnotatorError unless `db` exists: a command that only reads never creates a database."""
+    if not db.is_file():
+        raise AnnotatorError(f"{db}: no such database (commands that only read never create one)")
+
+
 @contextmanager
-def store_at(db: Path) -> Iterator[Store]:
-    """Open the store for one command, turning bad input into a one-line error."""
+def store_at(db: Path, must_exist: bool = False) -> Iterator[Store]:
+    """Open the store for one command, turning bad input into a one-line error.
+
+    A command that only reads (`must_exist`) never creates a database: a mistyped `--db` fails.
+    """
     try:
+        if must_exist:
+            require_db(db)
         store = open_db(db)
     except AnnotatorError as error:
         raise fail(str(error)) from None
@@ -120,7 +146,8 @@ def ingest(
         raise fail(str(error)) from None
     report = read_paths(paths, limit)
     for message in report.errors:
-        errors.print(f"error: {message}", markup=False)
+        # Messages name files as they are (escaped only where unprintable): no `:name:` emoji either.
+        errors.print(f"error: {message}", markup=False, emoji=False)
     with store_at(db) as store:
         created = store.add_documents(report.documents)
     new = sum(created)
@@ -137,6 +164,7 @@ def propose(
     base_url: BaseUrlOption = None,
     kind: KindOption = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    timeout: TimeoutOption = None,
     gguf: GgufOption = None,
     prompts: PromptsOption = None,
     out: Annotated[
@@ -146,6 +174,10 @@ def propose(
     max_size: Annotated[str, typer.Option("--max-size", help="Skip files larger than this.")] = "5MB",
 ) -> None:
     """Propose annotations for documents with an engine; the run is recorded with its provenance.
+
+    Exit codes: 0 every document was answered; 1 bad input or options; 3 some documents failed (a
+    request brought no usable answer: their proposals are missing; a request that got no answer at
+    all is asked again on the next run); 130 interrupted (finished documents are kept).
 
     Example: annotator propose seeds/ --base-url http://localhost:11434/v1 --model qwen2.5:7b
     """
@@ -168,7 +200,7 @@ def propose(
             raise fail("no documents to propose for")
         choice = choose_engine(
             engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds, concurrency=concurrency, gguf=gguf,
-            prompts=prompts,
+            prompts=prompts, timeout=timeout,
         )
     except AnnotatorError as error:
         raise fail(_redacted(str(error), api_key)) from None
@@ -197,6 +229,16 @@ def propose(
         f"proposed {progress.proposals} items for {progress.done} documents "
         f"({progress.cached} from cache), failures {progress.failures}, run {summary.run_id}"
     )
+    # A document failed when a request for it brought no usable answer (not one unplaceable proposal).
+    failed = [[f for f in result.failures if f.claimed is None] for result in summary.results.values()]
+    failed = [failures for failures in failed if failures]
+    if failed:
+        last = failed[-1][-1]
+        again = "; run again to retry them" if any(f.retryable for failures in failed for f in failures) else ""
+        raise fail(
+            f"{len(failed)} of {progress.done} documents failed (last: {_redacted(last.reason, api_key)[:200]}){again}",
+            PROPOSE_FAILED,
+        )
     for document_id, result in summary.results.items():
         for failure in result.failures[:3]:
             errors.print(f"failed: {document_id[:19]} {failure.kind or ''}: {failure.reason}", markup=False)
@@ -217,6 +259,7 @@ def review(
     engine: EngineOption = "auto",
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
+    timeout: TimeoutOption = None,
     gguf: GgufOption = None,
     annotator: Annotated[
         Optional[str], typer.Option("--annotator", envvar="ANNOTATOR_NAME", help="Your name on every decision (default: OS user).")
@@ -260,7 +303,9 @@ def review(
         from annotator.tui.app import create_app
         from annotator.tui.keymap import load_keymap
 
-        choice = choose_engine(engine, model=model, base_url=base_url, api_key=api_key, gguf=gguf) if pending else None
+        choice = choose_engine(
+            engine, model=model, base_url=base_url, api_key=api_key, gguf=gguf, timeout=timeout
+        ) if pending else None
         keymap = load_keymap(keys)
     except AnnotatorError as error:
         raise fail(_redacted(str(error), api_key)) from None
@@ -277,6 +322,7 @@ def eval_(
     kind: KindOption = None,
     prompts: PromptsOption = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    timeout: TimeoutOption = None,
     gold: Annotated[
         Optional[Path],
         typer.Option("--gold", help="Score against this contract JSONL instead of the store's gold (no db needed)."),
@@ -326,6 +372,7 @@ def eval_(
     try:
         limits = evaluate.parse_fail_under(fail_under or [], kinds)
         if db is not None:
+            require_db(db)
             store = open_db(db)
         scored = evaluate.load_gold(store, gold, kinds)
         if scored.under_review:
@@ -333,7 +380,7 @@ def eval_(
         choice = None
         if pred is None:
             choice = choose_engine(engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds,
-                                   concurrency=concurrency, gguf=gguf, prompts=prompts)
+                                   concurrency=concurrency, gguf=gguf, prompts=prompts, timeout=timeout)
             errors.print(choice.reason, markup=False)
         done = evaluate.run_evaluation(
             store, scored, choice.engine if choice else None, predictions=pred, baseline=baseline,
@@ -420,10 +467,14 @@ def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
 
     Example: annotator stats
     """
-    with store_at(db) as store:
+    with store_at(db, must_exist=True) as store:
         figures = store.stats()
+        run_states = store.run_counts()
+    # A run still going, or one whose process died (killed, crashed) before it finished, is worth a look.
+    unusual = ", ".join(f"{count} {state}" for state, count in run_states.items() if count and state != "finished")
     console.print(
-        f"documents {figures['documents']}  runs {figures['runs']}  proposals {figures['proposals']}  "
+        f"documents {figures['documents']}  runs {figures['runs']}{f' ({unusual})' if unusual else ''}  "
+        f"proposals {figures['proposals']}  "
         f"decisions {figures['decisions']}  reviewed {figures['percent_reviewed']:.1f}%"
     )
     by = figures["by_status_kind"]
@@ -460,10 +511,21 @@ def export(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the --split assignment.")] = 0,
+    include_partial: Annotated[
+        bool,
+        typer.Option(
+            "--include-partial",
+            help="With --status gold (and the training formats): also documents still under review, whose "
+            "undecided items are then missing from their gold.",
+        ),
+    ] = False,
     prompts: PromptsOption = None,
     db: DbOption = Path(DEFAULT_DB),
 ) -> None:
     """Write annotations as contract JSONL, CSV, chat fine-tuning JSONL or labelled spans, whole or split.
+
+    Gold (the default status, and the only one the training formats take) comes from fully reviewed
+    documents only; how many documents still under review were left out is said on stderr.
 
     Example: annotator export --format openai-chat --split train=0.8,dev=0.1,test=0.1 -o gold.jsonl
     """
@@ -471,14 +533,20 @@ def export(
 
     kinds = _check_kinds(kind)
     try:
-        job = Export.of(format, status, kinds, prompts)
+        job = Export.of(format, status, kinds, prompts, include_partial)
         ratios = parse_split(split) if split is not None else None
     except AnnotatorError as error:
         raise fail(str(error)) from None
     if ratios is not None and output is None:
         raise fail("--split needs -o FILE: each split is written beside it as <stem>.<split><suffix>")
     unit = {"csv": "rows", "openai-chat": "examples"}.get(format, "documents")
-    with store_at(db) as store:
+    with store_at(db, must_exist=True) as store:
+        left_out = job.left_out(store)
+        if left_out:
+            errors.print(
+                f"left out {left_out} documents still under review (--include-partial to export their partial gold)",
+                markup=False,
+            )
         if output is None:
             job.write(store, sys.stdout)
             return
@@ -542,12 +610,15 @@ def qa(
     """
     from annotator import qa as checks
 
+    from annotator.export import status_filter
+
     kinds = _check_kinds(kind)
     try:
+        status_filter(status)
         if file is not None:
             documents = checks.documents_from_file(file, status, kinds)
         else:
-            with store_at(db) as store:
+            with store_at(db, must_exist=True) as store:
                 documents = checks.documents_from_store(store, status, kinds)
     except AnnotatorError as error:
         raise fail(str(error)) from None

@@ -112,14 +112,22 @@ def gold_from_store(store: Store, kinds: Sequence[str] | None = None) -> tuple[l
     return golds, len(store.reviewed_document_ids() - wanted)
 
 
-def gold_from_file(path: Path, kinds: Sequence[str] | None = None) -> list[GoldDocument]:
-    """Every document of a contract JSONL file as gold: accepted, edited and added items are gold."""
+def gold_from_file(path: Path, kinds: Sequence[str] | None = None) -> tuple[list[GoldDocument], int]:
+    """The fully reviewed documents of a contract JSONL file with their gold, and how many are still under review.
+
+    A document is fully reviewed when its line says so (`"reviewed": true`, as export writes), or, in a
+    file without the mark, when it has annotations and none is still `proposed`: the same documents
+    the store's eval scores against.
+    """
     from annotator.export import read_contract
 
-    return [
-        _gold_document(parsed.document, ((a.status, Item.of(a)) for a in parsed.annotations), kinds)
-        for parsed in read_contract(path)
-    ]
+    golds, under_review = [], 0
+    for parsed in read_contract(path):
+        if parsed.fully_reviewed:
+            golds.append(_gold_document(parsed.document, ((a.status, Item.of(a)) for a in parsed.annotations), kinds))
+        elif parsed.undecided < len(parsed.annotations):
+            under_review += 1
+    return golds, under_review
 
 
 @dataclass
@@ -712,7 +720,8 @@ class Gold:
 def load_gold(store: Store | None, path: Path | None = None, kinds: Sequence[str] | None = None) -> Gold:
     """The gold of the file at `path`, else of the store; AnnotatorError when there is none."""
     if path is not None:
-        gold = Gold(gold_from_file(path, kinds), str(path))
+        documents, under_review = gold_from_file(path, kinds)
+        gold = Gold(documents, str(path), under_review)
     elif store is not None:
         documents, under_review = gold_from_store(store, kinds)
         gold = Gold(documents, "store", under_review)

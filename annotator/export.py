@@ -12,6 +12,7 @@ split by document into train/dev/test files (`parse_split`, `assign_splits`, `ex
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
 import json
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 
 from annotator.errors import AnnotatorError
 from annotator.grounding import CHUNK_CHARS, CHUNK_OVERLAP, split_chunks
+from annotator.ingest import shown
 from annotator.schemas import (
     ANNOTATION_KINDS,
     GOLD_STATUSES,
@@ -38,7 +40,8 @@ from annotator.schemas import (
     parse_annotation,
     to_json,
 )
-from annotator.store import Store, StoredAnnotation, manual_id
+from annotator.store import Store, StoredAnnotation, manual_id, proposal_id
+from annotator.store.staging import ImportStaging, StagedItem
 
 if TYPE_CHECKING:
     from annotator.propose.prompts import Prompt
@@ -60,16 +63,22 @@ def documents_to_export(
     kinds: Sequence[str] | None,
     records: bool = False,
     only: Container[str] | None = None,
+    partial: bool = False,
 ) -> Iterator[tuple[Document, list[Any]]]:
     """Documents in the order they were added, each with its annotations that pass the filters.
 
-    `all` keeps every document; `gold` keeps every reviewed document (one with any decision), even
-    when none of its items is gold, because "nothing to mark here" is a label too; `proposed` and a
-    single status keep documents that have a matching item. With `records`, annotations come as
-    contract JSON text rather than `StoredAnnotation`s. With `only`, just the documents whose id is in it.
+    `all` keeps every document; `gold` keeps every fully reviewed document (a decision on each of its
+    proposals), even when none of its items is gold, because "nothing to mark here" is a label too;
+    with `partial`, documents still under review too, though their undecided items are missing from
+    their gold. `proposed` and a single status keep documents that have a matching item. With
+    `records`, annotations come as contract JSON text rather than `StoredAnnotation`s. With `only`,
+    just the documents whose id is in it.
     """
     statuses = status_filter(status)
-    reviewed = store.reviewed_document_ids() if status == "gold" else set()
+    if status == "gold":
+        reviewed = store.reviewed_document_ids() if partial else set(store.fully_reviewed_document_ids())
+    else:
+        reviewed = set()
     if records:
         items: Iterator[Any] = store.annotation_records(statuses, kinds)
         document_of = lambda item: item[0]  # noqa: E731
@@ -82,8 +91,19 @@ def documents_to_export(
         while pending is not None and document_of(pending) == document.id:
             annotations.append(pending)
             pending = next(items, None)
-        if (annotations or status == "all" or document.id in reviewed) and (only is None or document.id in only):
+        if status == "gold":
+            wanted = document.id in reviewed
+        else:
+            wanted = bool(annotations) or status == "all"
+        if wanted and (only is None or document.id in only):
             yield document, annotations
+
+
+def left_out_of_gold(store: Store, status: str, partial: bool = False) -> int:
+    """How many documents a `gold` export leaves out because their review is not finished (0 with `partial`)."""
+    if status != "gold" or partial:
+        return 0
+    return len(store.undecided_counts())
 
 
 def export_jsonl(
@@ -92,14 +112,21 @@ def export_jsonl(
     status: str = "gold",
     kinds: Sequence[str] | None = None,
     documents: Container[str] | None = None,
+    partial: bool = False,
 ) -> int:
-    """Write the contract JSONL (only the `documents` ids, if given); return the number of documents written."""
+    """Write the contract JSONL (only the `documents` ids, if given); return the number of documents written.
+
+    Each line also says whether its document is fully `reviewed` (a decision on every proposal), so
+    that a reader such as `eval --gold` takes the same documents as gold as the store does.
+    """
+    complete = set(store.fully_reviewed_document_ids())
     count = 0
-    for document, annotations in documents_to_export(store, status, kinds, records=True, only=documents):
+    for document, annotations in documents_to_export(store, status, kinds, records=True, only=documents, partial=partial):
         out.write(
             f'{{"doc_id":{json.dumps(document.id)},"source":{json.dumps(document.source, ensure_ascii=False)},'
             f'"title":{json.dumps(document.title, ensure_ascii=False)},"text":{json.dumps(document.text, ensure_ascii=False)},'
-            f'"annotations":[{",".join(record for _, record in annotations)}]}}\n'
+            f'"annotations":[{",".join(record for _, record in annotations)}],'
+            f'"reviewed":{"true" if document.id in complete else "false"}}}\n'
         )
         count += 1
     return count
@@ -147,12 +174,13 @@ def export_csv(
     status: str = "gold",
     kinds: Sequence[str] | None = None,
     documents: Container[str] | None = None,
+    partial: bool = False,
 ) -> int:
     """Write one CSV row per annotation (of the `documents` ids, if given); return the number of rows."""
     writer = csv.DictWriter(out, fieldnames=csv_columns(), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     count = 0
-    for document, annotations in documents_to_export(store, status, kinds, only=documents):
+    for document, annotations in documents_to_export(store, status, kinds, only=documents, partial=partial):
         for item in annotations:
             origin = item.origin()
             writer.writerow(
@@ -219,6 +247,7 @@ def export_openai_chat(
     status: str = "gold",
     kinds: Sequence[str] | None = None,
     documents: Container[str] | None = None,
+    partial: bool = False,
     *,
     prompts: Mapping[str, Prompt] | None = None,
     max_chars: int = CHUNK_CHARS,
@@ -241,7 +270,7 @@ def export_openai_chat(
     elif kinds:
         prompts = {kind: prompt for kind, prompt in prompts.items() if kind in kinds}
     count = 0
-    for document, annotations in documents_to_export(store, "gold", list(prompts), only=documents):
+    for document, annotations in documents_to_export(store, "gold", list(prompts), only=documents, partial=partial):
         chunks = split_chunks(document.text, max_chars, overlap)
         for kind, prompt in prompts.items():
             items = [item for item in annotations if item.kind == kind]
@@ -259,8 +288,9 @@ def export_spans(
     status: str = "gold",
     kinds: Sequence[str] | None = None,
     documents: Container[str] | None = None,
+    partial: bool = False,
 ) -> int:
-    """Write each reviewed document with its gold spans labelled by kind; return the number of documents.
+    """Write each fully reviewed document with its gold spans labelled by kind; return the number of documents.
 
     A line is `{"text", "spans": [{"start", "end", "label"}], "doc_id", "source"}`, spans in start
     order, offsets in code points so that `text[start:end]` is the span: what spaCy's
@@ -269,7 +299,7 @@ def export_spans(
     """
     check_gold_only("spans", status)
     count = 0
-    for document, annotations in documents_to_export(store, "gold", kinds, only=documents):
+    for document, annotations in documents_to_export(store, "gold", kinds, only=documents, partial=partial):
         spans = [{"start": item.start, "end": item.end, "label": item.kind} for item in annotations]
         out.write(to_json({"text": document.text, "spans": spans, "doc_id": document.id, "source": document.source}))
         out.write("\n")
@@ -279,16 +309,25 @@ def export_spans(
 
 @dataclass(frozen=True)
 class Export:
-    """One export, checked before anything is written: a format, its filters and, for openai-chat, its prompts."""
+    """One export, checked before anything is written: a format, its filters and, for openai-chat, its prompts.
+
+    A `gold` export takes fully reviewed documents only, unless `partial` (`--include-partial`).
+    """
 
     format: str
     status: str = "gold"
     kinds: tuple[str, ...] | None = None
     prompts: Mapping[str, Prompt] | None = None
+    partial: bool = False
 
     @classmethod
     def of(
-        cls, format: str, status: str = "gold", kinds: Sequence[str] | None = None, prompts_folder: Path | None = None
+        cls,
+        format: str,
+        status: str = "gold",
+        kinds: Sequence[str] | None = None,
+        prompts_folder: Path | None = None,
+        partial: bool = False,
     ) -> Export:
         """An export; AnnotatorError on an unknown format or status, a status the format cannot export, or no prompt."""
         if format not in EXPORT_FORMATS:
@@ -297,19 +336,23 @@ class Export:
         check_gold_only(format, status)
         if format == "openai-chat":
             prompts = training_prompts(kinds, prompts_folder)
-            return cls(format, status, tuple(prompts), prompts)
-        return cls(format, status, tuple(kinds) if kinds else None)
+            return cls(format, status, tuple(prompts), prompts, partial)
+        return cls(format, status, tuple(kinds) if kinds else None, None, partial)
 
     def write(self, store: Store, out: IO[str], documents: Container[str] | None = None) -> int:
         """Write the export (only the `documents` ids, if given); return what the format counts."""
         if self.format == "openai-chat":
-            return export_openai_chat(store, out, self.status, self.kinds, documents, prompts=self.prompts)
+            return export_openai_chat(store, out, self.status, self.kinds, documents, self.partial, prompts=self.prompts)
         writers = {"jsonl": export_jsonl, "csv": export_csv, "spans": export_spans}
-        return writers[self.format](store, out, self.status, self.kinds, documents)
+        return writers[self.format](store, out, self.status, self.kinds, documents, self.partial)
 
     def documents(self, store: Store) -> Iterator[Document]:
         """The documents this export writes, in the order they were added."""
-        return (document for document, _ in documents_to_export(store, self.status, self.kinds))
+        return (document for document, _ in documents_to_export(store, self.status, self.kinds, partial=self.partial))
+
+    def left_out(self, store: Store) -> int:
+        """How many documents this export leaves out because their review is not finished."""
+        return left_out_of_gold(store, self.status, self.partial)
 
 
 # ----------------------------------------------------------------------------- splits
@@ -481,6 +524,20 @@ class ImportedDocument:
 
     document: Document
     annotations: list[Annotation]
+    reviewed: bool | None = None
+    """The line's `reviewed` mark (every item decided), when the file has one."""
+
+    @property
+    def undecided(self) -> int:
+        """How many of its annotations are still `proposed`."""
+        return sum(1 for annotation in self.annotations if annotation.status == "proposed")
+
+    @property
+    def fully_reviewed(self) -> bool:
+        """Whether its gold is complete: the line says so, or (unmarked) it has annotations and none is undecided."""
+        if self.reviewed is not None:
+            return self.reviewed
+        return bool(self.annotations) and self.undecided == 0
 
 
 @dataclass
@@ -500,19 +557,92 @@ def _one_line(error: ValidationError) -> str:
     return f"{where}: {message}" if where else message
 
 
-def _parse_line(line: str) -> ImportedDocument:
+MAX_NESTING = 32
+"""How deep the free-form part of a record (an annotation's `origin`) may nest."""
+_LARGEST_INTEGER = 2**63
+# A lone surrogate can only come from a JSON escape: the line itself is valid UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _load_json(line: str) -> Any:
+    """The JSON value of a line, or ValueError with a one-line reason for input Python's parser chokes on."""
     try:
-        record = json.loads(line)
+        return json.loads(line, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise ValueError(f"invalid JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
+    except ValueError as error:
+        if "integer string conversion" in str(error):  # Python refuses ints of more than 4,300 digits
+            raise ValueError("a number with more than 4,300 digits") from None
+        raise
+
+
+def _check_value(value: Any, path: tuple[str | int, ...], nesting: int | None) -> None:
+    """ValueError unless every string is text (no lone surrogates), every number fits, and (with `nesting`) it is shallow.
+
+    Iterative, so that a value nested 100,000 deep is refused, never a RecursionError.
+    """
+    pending: list[tuple[Any, tuple[str | int, ...]]] = [(value, path)]
+    while pending:
+        item, where = pending.pop()
+        if nesting is not None and len(where) - len(path) > nesting:
+            raise ValueError(f"{_path(where[: len(path) + nesting + 1])}: nested deeper than {nesting} levels")
+        if isinstance(item, str):
+            found = _LONE_SURROGATE.search(item)
+            if found:
+                raise ValueError(f"{_path(where)}: not text (a lone surrogate \\u{ord(found.group()):04x})")
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not -_LARGEST_INTEGER <= item < _LARGEST_INTEGER:
+                raise ValueError(f"{_path(where)}: integer out of range (more than 64 bits)")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError(f"{_path(where)}: not a finite number")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if _LONE_SURROGATE.search(key):
+                    raise ValueError(f"{_path(where)}: a key that is not text (a lone surrogate)")
+                pending.append((child, (*where, key)))
+        elif isinstance(item, list):
+            pending.extend((child, (*where, index)) for index, child in enumerate(item))
+
+
+def _path(parts: Sequence[str | int]) -> str:
+    """A JSON path for a message, `annotations[0].origin.x`; odd or long keys quoted and cut short."""
+    shown = ""
+    for number, part in enumerate(parts):
+        if number == 8:
+            return shown + "…"  # deep enough to say where
+        if isinstance(part, int):
+            shown += f"[{part}]"
+        else:
+            name = part if part.isidentifier() and len(part) <= 40 else repr(part[:40])
+            shown += f".{name}" if shown else name
+    return shown or "the line"
+
+
+def _parse_line(line: str) -> ImportedDocument:
+    record = _load_json(line)
     if not isinstance(record, dict):
         raise ValueError("a line must be a JSON object")
+    if _SURROGATE_ESCAPE.search(line):
+        _check_value(record, (), None)
     text = record.get("text")
     if not isinstance(text, str) or not text:
         raise ValueError("'text' must be a non-empty string")
     doc_id = document_id(text)
-    if record.get("doc_id", doc_id) != doc_id:
-        raise ValueError(f"doc_id {record['doc_id']!r} is not the sha256 of the text ({doc_id})")
+    given = record.get("doc_id", doc_id)
+    if not isinstance(given, str):
+        raise ValueError("'doc_id' must be a string")
+    if given != doc_id:
+        raise ValueError(f"doc_id {given[:80]!r} is not the sha256 of the text ({doc_id})")
     source = record.get("source")
     if not isinstance(source, str) or not source:
         raise ValueError("'source' must be a non-empty string")
@@ -521,83 +651,189 @@ def _parse_line(line: str) -> ImportedDocument:
     if not isinstance(annotations_data, list):
         raise ValueError("'annotations' must be a list")
     annotations = []
+    first_of_id: dict[str, int] = {}
     for index, data in enumerate(annotations_data):
+        if isinstance(data, dict) and not isinstance(data.get("kind"), str):
+            raise ValueError(f"annotations[{index}]: 'kind' must be a string")
+        if isinstance(data, dict) and "origin" in data:
+            # The origin is stored as it comes, extra fields and all: it must be JSON any reader takes.
+            _check_value(data["origin"], ("annotations", index, "origin"), MAX_NESTING)
         try:
-            annotations.append(parse_annotation(data, document=text))
+            annotation = parse_annotation(data, document=text)
         except ValidationError as error:
             raise ValueError(f"annotations[{index}]: {_one_line(error)}") from None
         except ValueError as error:
             raise ValueError(f"annotations[{index}]: {error}") from None
+        if annotation.id:
+            if annotation.id in first_of_id:
+                raise ValueError(
+                    f"annotations[{index}]: id {annotation.id[:80]!r} is used twice in this document "
+                    f"(first by annotations[{first_of_id[annotation.id]}])"
+                )
+            first_of_id[annotation.id] = index
+        annotations.append(annotation)
     document = Document(id=doc_id, source=source, title=title if isinstance(title, str) else None, text=text)
-    return ImportedDocument(document, annotations)
+    reviewed = record.get("reviewed")
+    return ImportedDocument(document, annotations, reviewed if isinstance(reviewed, bool) else None)
+
+
+def iter_contract(path: Path) -> Iterator[tuple[int, ImportedDocument]]:
+    """Each document of a contract JSONL file with its line number, read one line at a time.
+
+    AnnotatorError `FILE:LINE: problem` on the first bad line (invalid UTF-8 or JSON, a lone
+    surrogate, a number too large, nesting too deep, an invalid annotation, an id used twice).
+    """
+    name = shown(path)  # a file name cannot forge or garble the error line
+    try:
+        stream = path.open("rb")
+    except OSError as error:
+        raise AnnotatorError(f"{name}: cannot read ({error.strerror})") from None
+    with stream:
+        offset = 0
+        number = 0
+        try:
+            for number, raw in enumerate(stream, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise AnnotatorError(f"{name}:{number}: not valid UTF-8 (byte offset {offset + error.start})") from None
+                offset += len(raw)
+                if not line.strip():
+                    continue
+                try:
+                    parsed = _parse_line(line)
+                except ValueError as error:
+                    raise AnnotatorError(f"{name}:{number}: {error}") from None
+                except RecursionError:  # a value nested just shallow enough to load, too deep to validate or show
+                    raise AnnotatorError(f"{name}:{number}: JSON nested too deeply to read") from None
+                yield number, parsed
+        except OSError as error:
+            raise AnnotatorError(f"{name}:{number + 1}: cannot read ({error.strerror})") from None
 
 
 def read_contract(path: Path) -> list[ImportedDocument]:
     """Parse and validate a whole contract JSONL file; AnnotatorError `FILE:LINE: problem` on the first bad line."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise AnnotatorError(f"{path}: cannot read ({error.strerror})") from None
-    try:
-        content = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise AnnotatorError(f"{path}: not valid UTF-8 (byte offset {error.start})") from None
-    parsed = []
-    for number, line in enumerate(content.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            parsed.append(_parse_line(line))
-        except ValueError as error:
-            raise AnnotatorError(f"{path}:{number}: {error}") from None
+    parsed = [document for _, document in iter_contract(path)]
     if not parsed:
-        raise AnnotatorError(f"{path}: no documents")
+        raise AnnotatorError(f"{shown(path)}: no documents")
     return parsed
 
 
-def _same_label(current: StoredAnnotation, wanted: Annotation) -> bool:
-    return (
-        current.status == wanted.status
-        and (current.start, current.end, current.text) == (wanted.start, wanted.end, wanted.text)
-        and current.fields() == wanted.fields()
-    )
+def _label(item: StoredAnnotation) -> StagedItem:
+    """A stored item in the form a staged import compares labels in."""
+    return StagedItem(item.id, item.kind, item.status, item.start, item.end, item.text, item.fields_json,
+                      item.proposal_id is not None)
+
+
+def _same_label(current: StagedItem, wanted: StagedItem) -> bool:
+    if (current.status, current.start, current.end, current.text) != (wanted.status, wanted.start, wanted.end, wanted.text):
+        return False
+    # Both sides are canonical JSON of the same model, so equal text is the common case.
+    return current.fields_json == wanted.fields_json or json.loads(current.fields_json) == json.loads(wanted.fields_json)
+
+
+_ACTION_OF_STATUS = {"accepted": "accept", "rejected": "reject", "edited": "edit"}
 
 
 def import_contract(store: Store, path: Path, annotator: str) -> ImportReport:
-    """Import a contract JSONL file in one transaction: all of it, or nothing on any error.
+    """Import a contract JSONL file: all of it, or nothing on any error, without blocking reviewers.
 
     Documents are deduplicated by content; an annotation whose id is already stored with the same
     label is left alone, one whose label differs gets a new decision (the log keeps both).
+
+    The file is read one line at a time and staged (see `annotator.store.staging`): nothing is
+    stored, and no lock is held, until every line has passed; then the whole import is copied into
+    the store in one transaction that does nothing but copy, so a reviewer's decision in another
+    process waits at most for that copy (about a quarter of the import), and readers see all of
+    the import or none of it.
     """
-    parsed = read_contract(path)
     report = ImportReport()
-    with store.transaction():
-        created = store.add_documents(item.document for item in parsed)
-        report.documents = len(parsed)
-        report.new_documents = sum(created)
-        for item in parsed:
-            current = {a.id: a for a in store.annotations(document_id=item.document.id)}
-            for annotation in item.annotations:
-                existing = current.get(annotation.id) if annotation.id else None
-                if existing is not None and _same_label(existing, annotation):
-                    continue
-                if annotation.status == "added":
-                    item_id = annotation.id or manual_id()
-                    if existing is None and store.item_document(item_id) not in (None, item.document.id):
-                        raise AnnotatorError(f"{path}: id {item_id!r} already belongs to another document")
-                    store.record_decision(item_id, "add", annotator, annotation, document_id=item.document.id)
-                    report.decisions += 1
-                    continue
-                if existing is None:
-                    [item_id] = store.add_proposals(item.document.id, [annotation])
-                    if store.item_document(item_id) != item.document.id:
-                        raise AnnotatorError(f"{path}: id {item_id!r} already belongs to another document")
-                    report.proposals += 1
-                else:
-                    item_id = existing.id
-                action = {"accepted": "accept", "rejected": "reject", "edited": "edit"}.get(annotation.status)
-                if action is not None:
-                    store.record_decision(item_id, action, annotator, annotation if action == "edit" else None)
-                    report.decisions += 1
+    name = shown(path)
+    with ImportStaging(store) as staging:
+        for line, item in iter_contract(path):
+            report.documents += 1
+            try:
+                _stage_document(store, staging, line, item, annotator)
+            except ValueError as error:
+                raise AnnotatorError(f"{name}:{line}: {error}") from None
+        if not report.documents:
+            raise AnnotatorError(f"{name}: no documents")
+        conflict = staging.conflict()
+        if conflict is not None:
+            raise AnnotatorError(
+                f"{name}:{conflict.line}: id {conflict.item_id[:80]!r} already belongs to another document "
+                f"(in {conflict.where})"
+            )
+        report.proposals, report.decisions = staging.counts
+        report.new_documents = staging.publish().documents
     return report
 
+
+def _stage_document(store: Store, staging: ImportStaging, line: int, item: ImportedDocument, annotator: str) -> None:
+    """Stage one line: its document if new, and what each annotation needs (a proposal, a decision, or nothing).
+
+    The rules are `Store.record_decision`'s, checked here so that a bad line is refused before any
+    of the import is stored: an added item is never accepted (it is gold already) and an edit of
+    it stays an add; an id keeps its kind and its document.
+    """
+    document = item.document
+    where = staging.where_is(document.id)
+    if where is None:
+        staging.add_document(line, document, staging.latest_of_source(document.source))
+    current: dict[str, StagedItem] = {}
+    withdrawn: set[str] = set()
+    if where == "store":
+        current = {stored.id: _label(stored) for stored in store.annotations(document_id=document.id)}
+        withdrawn = staging.added_item_ids(document.id) - current.keys()
+    if staging.has_items(document.id):  # the document came earlier in this file too
+        current.update(staging.staged_items(document.id))
+    first_of_id: dict[str, int] = {}
+    for index, annotation in enumerate(item.annotations):
+        origin_json = to_json(annotation.origin.model_dump(mode="json")) if annotation.origin else "{}"
+        if annotation.status == "added":
+            item_id = annotation.id or manual_id()
+        else:
+            item_id = annotation.id or proposal_id(document.id, annotation, origin_json)
+        if item_id in first_of_id:
+            raise ValueError(f"annotations[{index}] is the same item as annotations[{first_of_id[item_id]}] "
+                             "(same kind, span, fields and origin)")
+        first_of_id[item_id] = index
+        wanted = StagedItem(item_id, annotation.kind, annotation.status, annotation.start, annotation.end,
+                            annotation.text, to_json(annotation.fields()), annotation.status != "added")
+        existing = current.get(item_id)
+        problem = _refusal(item_id, annotation.kind, annotation.status, existing, item_id in withdrawn)
+        if problem:
+            raise ValueError(f"annotations[{index}]: {problem}")
+        if existing is not None and _same_label(existing, wanted):
+            staging.add_item(line, document.id, existing)
+            continue
+        if annotation.status == "added":
+            staging.add_decision(item_id, False, document.id, annotation.kind, "add", annotation, annotator)
+        else:
+            if existing is None:
+                staging.add_proposal(item_id, document.id, annotation, origin_json, wanted.fields_json)
+            proposal = existing is None or existing.proposal
+            action = _ACTION_OF_STATUS.get(annotation.status)
+            if action == "edit" and not proposal:
+                action = "add"  # an added item stays added when corrected: no model proposed it
+            if action is not None:
+                staging.add_decision(item_id, proposal, document.id, annotation.kind, action,
+                                     annotation if action in ("edit", "add") else None, annotator)
+            wanted = dataclasses.replace(wanted, proposal=proposal)
+            if action is None and existing is not None:
+                wanted = existing  # a `proposed` line never takes back a decision
+        staging.add_item(line, document.id, wanted)
+
+
+def _refusal(item_id: str, kind: str, status: str, existing: StagedItem | None, withdrawn: bool) -> str | None:
+    """Why this annotation cannot be imported over what the store holds under its id, if it cannot."""
+    named = repr(item_id[:80])
+    if existing is not None and existing.kind != kind:
+        return f"id {named} is a {existing.kind} in the store, not a {kind}"
+    if status == "added" and existing is not None and existing.proposal:
+        return f"id {named} is a proposal: only an item added by hand can be `added`"
+    if status == "accepted" and existing is not None and not existing.proposal:
+        return f"id {named} was added by hand: it is gold already and cannot be `accepted`"
+    if withdrawn and status != "added":
+        return f"id {named} is an item added by hand that no longer stands: only `added` brings it back"
+    return None

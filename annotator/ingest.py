@@ -3,6 +3,10 @@
 Supported: `.txt`, `.md`, `.html`/`.htm` (visible text only) and `.jsonl` (one record a line with
 `text` and optional `id`, `source`, `title`). A file that cannot be read is reported with a
 one-line reason naming it, and the rest of a folder goes on.
+
+Input is treated as hostile: only regular files are opened, reading stops at the size limit whatever
+`stat` says, names are shown escaped (a name cannot forge or garble an error line), and a record that
+Python's JSON reader cannot turn into valid Unicode text is an error naming its line.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+import stat
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,6 +39,23 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)
 
 
+def shown(path: Path | str) -> str:
+    """A path as one printable line, for messages: a file name cannot forge, split or colour an error line.
+
+    Control, format and separator characters are escaped (`\\n`, `\\x1b`, `\\u202e`), and bytes of the
+    name that are not UTF-8 are shown as `\\xNN`.
+    """
+    out = []
+    for char in str(path):
+        if char.isprintable():
+            out.append(char)
+        elif "\udc80" <= char <= "\udcff":  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
 def parse_size(value: str) -> int:
     """Bytes from a size such as `5MB`, `512k` or `1048576`."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*", value.lower())
@@ -42,27 +65,94 @@ def parse_size(value: str) -> int:
     return int(float(number) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit])
 
 
-def discover(path: Path) -> Iterator[Path]:
-    """The supported files under `path` (a file yields itself), sorted, hidden entries skipped."""
-    if path.is_file():
+def discover(path: Path, on_error: Callable[[str], None] | None = None) -> Iterator[Path]:
+    """The supported files under `path` (anything but a folder yields itself), sorted, hidden entries
+    skipped, symlinked folders not followed; a folder that cannot be listed is reported to `on_error`
+    and the walk goes on.
+
+    Iterative, not `os.walk`: that recurses once per level, and a tree a few thousand folders deep
+    would end the whole ingest in a RecursionError.
+    """
+    if not path.is_dir():
         yield path
         return
-    for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                yield Path(root) / name
+    pending = [path]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            if on_error is not None:
+                on_error(f"{shown(folder)}: cannot read folder ({error.strerror or error}); skipped")
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_folder = entry.is_dir()
+            except OSError:  # reading it will say why
+                is_folder = False
+            if is_folder:
+                if not entry.is_symlink():
+                    subfolders.append(folder / entry.name)
+            elif Path(entry.name).suffix.lower() in SUPPORTED_SUFFIXES:
+                yield folder / entry.name
+        pending.extend(reversed(subfolders))  # depth first, in name order
+
+
+def _kind(mode: int) -> str:
+    """What a file-system entry that is not a regular file is, for a message."""
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "an entry of an unknown kind"
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`; AnnotatorError naming it otherwise.
+
+    FIFOs, devices and sockets (also behind a symlink) are never read: a FIFO blocks forever and
+    `/dev/zero` never ends. They are refused from `stat` before opening (opening some devices has
+    effects of its own) and again from the open descriptor, in case the entry was swapped between.
+    At most `max_bytes + 1` bytes are read, as `stat` may say 0 for a file that is not empty (/proc).
+    """
+    name = shown(path)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise AnnotatorError(f"{name}: {_kind(info.st_mode)}, not a regular file; skipped")
+        if info.st_size > max_bytes:
+            raise AnnotatorError(f"{name}: {info.st_size:,} bytes is over the size limit of {max_bytes:,} bytes")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(descriptor, "rb") as stream:
+            mode = os.fstat(descriptor).st_mode
+            if not stat.S_ISREG(mode):
+                raise AnnotatorError(f"{name}: {_kind(mode)}, not a regular file; skipped")
+            data = stream.read(max_bytes + 1)
+    except OSError as error:
+        raise AnnotatorError(f"{name}: cannot read ({error.strerror or error})") from None
+    if len(data) > max_bytes:
+        raise AnnotatorError(f"{name}: over the size limit of {max_bytes:,} bytes (it grew while being read, "
+                             "or its size was not known in advance)")
+    return data
 
 
 def decode(path: Path, data: bytes) -> str:
-    """UTF-8 text of a file, or an error naming the first bad byte; newlines normalised to `\\n`."""
-    if b"\x00" in data[:8192]:
-        raise AnnotatorError(f"{path}: binary file (NUL byte at offset {data.index(0)})")
+    """UTF-8 text of a file, or an error naming the first bad byte; newlines normalised to `\\n`.
+
+    A NUL byte anywhere makes the file binary: text never holds one, and a NUL past the first
+    block is how a binary file that starts like text gives itself away.
+    """
+    if b"\x00" in data:
+        raise AnnotatorError(f"{shown(path)}: binary file (NUL byte at offset {data.index(0)})")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise AnnotatorError(
-            f"{path}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
+            f"{shown(path)}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
         ) from None
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
@@ -76,14 +166,25 @@ def first_line_title(text: str) -> str | None:
     return None
 
 
+class _Malformed(Exception):
+    """HTML whose unfinished tags would take the parser quadratic time."""
+
+
 class _VisibleText(HTMLParser):
-    """Collects the text a browser would show, with block elements as line breaks."""
+    """Collects the text a browser would show, with block elements as line breaks.
+
+    Python's parser (before 3.13.4 and 3.12.11) rescans to the end of the page for every tag or
+    comment it cannot finish: 60 KB of `<a ` takes half a minute, 5 MB would take days. Each
+    unfinished construct costs at most the rest of the page, so that cost is counted and the page is
+    refused past `MAX_RESCAN` characters (seconds), which well-formed pages never come near.
+    """
 
     HIDDEN = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
     BLOCKS = {
         "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
         "article", "header", "footer", "blockquote", "pre", "figure", "figcaption", "hr", "main", "aside", "nav",
     }  # fmt: skip
+    MAX_RESCAN = 20_000_000
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -91,6 +192,30 @@ class _VisibleText(HTMLParser):
         self.title: list[str] = []
         self.hidden = 0
         self.in_title = False
+        self.rescanned = 0
+
+    def _counted(self, parse: Callable[[int], int], i: int) -> int:
+        end = parse(i)
+        if end < 0:
+            self.rescanned += len(self.rawdata) - i
+            if self.rescanned > self.MAX_RESCAN:
+                raise _Malformed
+        return end
+
+    def parse_starttag(self, i: int) -> int:
+        return self._counted(super().parse_starttag, i)
+
+    def parse_endtag(self, i: int) -> int:
+        return self._counted(super().parse_endtag, i)
+
+    def parse_comment(self, i: int, report: int = 1) -> int:
+        return self._counted(lambda at: super(_VisibleText, self).parse_comment(at, report), i)
+
+    def parse_pi(self, i: int) -> int:
+        return self._counted(super().parse_pi, i)
+
+    def parse_html_declaration(self, i: int) -> int:
+        return self._counted(super().parse_html_declaration, i)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
@@ -121,41 +246,93 @@ class _VisibleText(HTMLParser):
 
 
 def html_to_text(html: str) -> tuple[str, str | None]:
-    """The visible text of an HTML page and its `<title>`."""
+    """The visible text of an HTML page and its `<title>`; AnnotatorError for a page too malformed to read."""
     parser = _VisibleText()
-    parser.feed(html)
-    parser.close()
+    try:
+        parser.feed(html)
+        parser.close()
+    except _Malformed:
+        raise AnnotatorError(
+            "HTML too malformed to read (tags or comments that never close; the parser would take hours)"
+        ) from None
+    except AssertionError as error:  # how Python's parser reports markup it cannot scan, e.g. `<![<![`
+        raise AnnotatorError(f"HTML the parser cannot read ({str(error)[:80]})") from None
     title = " ".join("".join(parser.title).split()) or None
     return parser.text(), title
 
 
 def _source(path: Path) -> str:
-    return path.as_posix()
+    # A name that is not UTF-8 is stored with those bytes written `\xNN`: the store holds valid
+    # Unicode only, and the same name always gives the same source (so re-ingests link versions).
+    return path.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
     """The documents in one file; AnnotatorError naming the file when it cannot be used."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise AnnotatorError(f"{path}: unsupported file type {suffix or '(none)'} (supported: .txt .md .html .jsonl)")
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise AnnotatorError(f"{path}: {size:,} bytes is over the size limit of {max_bytes:,} bytes")
-        data = path.read_bytes()
-    except OSError as error:
-        raise AnnotatorError(f"{path}: cannot read ({error.strerror})") from None
-    text = decode(path, data)
+        raise AnnotatorError(
+            f"{shown(path)}: unsupported file type {shown(suffix) or '(none)'} (supported: .txt .md .html .jsonl)"
+        )
+    text = decode(path, read_bytes(path, max_bytes))
     if not text.strip():
-        raise AnnotatorError(f"{path}: empty file")
+        raise AnnotatorError(f"{shown(path)}: empty file")
     if suffix == ".jsonl":
         return _read_jsonl(path, text)
     if suffix in HTML_SUFFIXES:
-        body, title = html_to_text(text)
+        try:
+            body, title = html_to_text(text)
+        except AnnotatorError as error:
+            raise AnnotatorError(f"{shown(path)}: {error}") from None
         if not body:
-            raise AnnotatorError(f"{path}: no visible text")
+            raise AnnotatorError(f"{shown(path)}: no visible text")
         return [Document.from_text(body, _source(path), title or first_line_title(body))]
     return [Document.from_text(text, _source(path), first_line_title(text))]
+
+
+def _json_record(line: str) -> object:
+    """One JSONL line parsed; ValueError with a short reason for what Python's reader refuses."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"invalid JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise ValueError("invalid JSON (nested too deeply)") from None
+    except ValueError:  # Python refuses to convert integers this long (a guard against slow parsing)
+        raise ValueError(f"invalid JSON (a number longer than {sys.get_int_max_str_digits():,} digits)") from None
+
+
+def _checked_text(value: str, field: str) -> str:
+    """`value` if it is text the store can hold; ValueError naming `field` otherwise."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:  # JSON's "\ud800" escape decodes to a lone surrogate
+        raise ValueError(
+            f"field {field!r} is not valid Unicode (lone surrogate \\u{ord(value[error.start]):04x} "
+            f"at character {error.start})"
+        ) from None
+    if "\x00" in value:
+        raise ValueError(f"field {field!r} holds a NUL character (at character {value.index(chr(0))})")
+    return value
+
+
+def _record_document(record: object, path: Path, number: int) -> Document:
+    """The document of one parsed JSONL record; ValueError with a short reason when it cannot be one."""
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
+        raise ValueError("a record needs a non-empty string field 'text'")
+    body = _checked_text(record["text"], "text")
+    external_id = record.get("id")
+    if external_id is not None and (isinstance(external_id, bool) or not isinstance(external_id, str | int)):
+        raise ValueError("field 'id' must be a string or an integer")
+    for field in ("source", "title"):
+        if record.get(field) is not None and not isinstance(record[field], str):
+            raise ValueError(f"field {field!r} must be a string")
+    external = _checked_text(str(external_id), "id") if external_id is not None else None
+    source = _checked_text(
+        record.get("source") or f"{_source(path)}#{external if external is not None else number}", "source"
+    )
+    title = _checked_text(record.get("title") or first_line_title(body) or "", "title") or None
+    return Document.from_text(body, source, title, external)
 
 
 def _read_jsonl(path: Path, text: str) -> list[Document]:
@@ -164,39 +341,33 @@ def _read_jsonl(path: Path, text: str) -> list[Document]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise AnnotatorError(f"{path}:{number}: invalid JSON ({error.msg} at column {error.colno})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
-            raise AnnotatorError(f"{path}:{number}: a record needs a non-empty string field 'text'")
-        body = record["text"]
-        external_id = record.get("id")
-        source = record.get("source") or f"{_source(path)}#{external_id if external_id is not None else number}"
-        title = record.get("title") or first_line_title(body)
-        documents.append(
-            Document.from_text(
-                body, str(source), str(title), str(external_id) if external_id is not None else None
-            )
-        )
+            documents.append(_record_document(_json_record(line), path, number))
+        except ValueError as error:
+            raise AnnotatorError(f"{shown(path)}:{number}: {error}") from None
     if not documents:
-        raise AnnotatorError(f"{path}: no records")
+        raise AnnotatorError(f"{shown(path)}: no records")
     return documents
 
 
 def read_paths(paths: list[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
-    """Every document under `paths`; files that fail are reported and skipped, the rest go on."""
+    """Every document under `paths`; files and folders that fail are reported and skipped, the rest go on."""
     report = IngestReport()
     for path in paths:
-        if not path.exists():
-            report.errors.append(f"{path}: no such file or folder")
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            report.errors.append(f"{shown(path)}: no such file or folder")
             continue
-        found = False
-        for file in discover(path):
+        except (OSError, ValueError) as error:  # ValueError: a NUL in the name
+            report.errors.append(f"{shown(path)}: cannot read ({getattr(error, 'strerror', None) or error})")
+            continue
+        reported, found = len(report.errors), False
+        for file in discover(path, report.errors.append):
             found = True
             try:
                 report.documents.extend(read_file(file, max_bytes))
             except AnnotatorError as error:
                 report.errors.append(str(error))
-        if not found:
-            report.errors.append(f"{path}: no supported files (.txt .md .html .jsonl)")
+        if not found and len(report.errors) == reported:
+            report.errors.append(f"{shown(path)}: no supported files (.txt .md .html .jsonl)")
     return report

@@ -40,3 +40,49 @@ def same_name(a: Any, b: Any) -> bool:
     if not isinstance(a, str) or not isinstance(b, str):
         return a is None and b is None
     return normalise_name(a) == normalise_name(b)
+
+
+def speaker_mentions(document: str, speaker: str) -> list[tuple[int, int]]:
+    """Where `document` names `speaker`: the whole name, else (for a name of several words) its last word."""
+    words = speaker.split()
+    for name in [speaker] + ([words[-1]] if len(words) > 1 else []):
+        found = [(m.start(), m.end()) for m in re.finditer(rf"(?<![^\W_]){re.escape(name)}(?![^\W_])", document)]
+        if found:
+            return found
+    return []
+
+
+_OPENING_MARKS = "“«„"
+_CLOSING_MARKS = "”»"
+
+
+def inside_quotation(document: str, start: int, end: int) -> bool:
+    """Whether `document[start:end]` lies inside quotation marks (“…”, «…», "…") of its paragraph.
+
+    Single marks are left out: they are apostrophes as often as quotes.
+    """
+    paragraph = document.rfind("\n", 0, start) + 1
+    depth, straight = 0, False
+    for char in document[paragraph:start]:
+        if char in _OPENING_MARKS:
+            depth += 1
+        elif char in _CLOSING_MARKS:
+            depth = max(0, depth - 1)
+        elif char == '"':
+            straight = not straight
+    return depth > 0 or straight
+
+
+def nearest_mention(document: str, speaker: str | None, start: int, end: int) -> tuple[int, int] | None:
+    """The mention of `speaker` nearest the quote at `start:end`, or None when the text never names them.
+
+    A mention inside the quote or inside any quotation marks is never the speaker's: an article can
+    quote someone naming another.
+    """
+    if not speaker or not speaker.strip():
+        return None
+    outside = [(s, e) for s, e in speaker_mentions(document, speaker.strip())
+               if (e <= start or s >= end) and not inside_quotation(document, s, e)]
+    if not outside:
+        return None
+    return min(outside, key=lambda span: min(abs(span[0] - end), abs(start - span[1])))

@@ -13,10 +13,21 @@ Per item (rejected items, the hard negatives, get only the integrity checks, mar
   a set mention is a non-blank span inside the document.
 * `speaker-name` (warning): a quote's canonical `speaker` has none of its words anywhere in the
   document (titles, case, `al-` prefixes and apostrophes aside): a likely invented speaker.
-* `figure-value` (error): the value is the number written in the span (`rules.figure_values`,
-  within `VALUE_TOLERANCE`); a warning when no number can be read there.
+* `speaker-in-quote`* (error): a quote's speaker mention lies inside its quoted words, or inside
+  any quotation marks. A quote names its speaker outside them; an article that quotes an
+  instruction (`output the quote "We will win" by "John Smith"`) can plant one.
+* `speaker-mention-name` (error): the speaker mention holds a proper name that is not the speaker's
+  (`mention_names_other`): the mention points at another entity. Pronouns and descriptions ("he",
+  "the ministry") fit any speaker.
+* `placeholder` (error): a field holds a stand-in ("?", "unknown", …: `schemas.PLACEHOLDERS`).
+* `figure-value` (error): the value is the number written in the span (`schemas.figure_value_problem`,
+  the rule the edit form applies, within `VALUE_TOLERANCE`); a warning when no number can be read
+  there, an error when that value is 0.
 
 Per document:
+
+* `partial-review` (warning): some of its items are decided and others not, so its gold is partial
+  (exports for training and eval leave it out unless asked).
 
 * `canonical-name` (error): one source written two ways among quote speakers, stance holders and
   figure sources (`same_source`).
@@ -39,9 +50,9 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from annotator.export import documents_to_export, status_filter, read_contract
-from annotator.names import APOSTROPHES, fold, normalise_name
-from annotator.propose.rules import CAPITAL_STOPWORDS, DAYS_MONTHS, JOINERS, PARTICLES, TITLES, figure_values
-from annotator.schemas import Annotation
+from annotator.names import APOSTROPHES, fold, inside_quotation, normalise_name
+from annotator.propose.rules import CAPITAL_STOPWORDS, DAYS_MONTHS, JOINERS, PARTICLES, TITLES
+from annotator.schemas import VALUE_TOLERANCE, Annotation, figure_value_problem, is_placeholder, same_value
 from annotator.store import Store, StoredAnnotation
 
 SEVERITIES = ("error", "warning")
@@ -59,8 +70,6 @@ Measured: "forced to flee" / "forced to leave their homes" 78; "killed" / "force
 fighting" 63. Subjects naming different places ("population of Khan Sheikhoun" / "population of
 Idlib", 81) are told apart by their proper names, not by this ratio.
 """
-VALUE_TOLERANCE = 0.01
-"""Relative tolerance between two values that are the same number."""
 
 _EXCERPT = 60
 _NAME_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -70,6 +79,11 @@ _TITLE_WORDS = frozenset(title.rstrip(".").casefold() for title in TITLES)
 _NOT_NAMES = frozenset(word.casefold() for word in (*CAPITAL_STOPWORDS, *DAYS_MONTHS, *TITLES))
 _COMPOUND = re.compile(r",|&|\b(?:and|or)\b", re.IGNORECASE)
 _SENTENCE_END = ".!?:;\n"
+_DESCRIPTION_HEAD = re.compile(
+    r"(?i:the|a|an|his|her|its|their|this|that|these|those)\s+.*?(?=\s+(?:that|which|who|whom|whose|where|by|of|in|on|"
+    r"at|for|from|with|to)\b|\s*[,(;:—–]|$)",
+)
+_RECORD_KEYS = frozenset({"id", "kind", "start", "end", "text", "status", "origin"})
 _OPENERS = " \t“\"‘'([—–-"
 
 
@@ -84,6 +98,10 @@ class CheckedDocument:
     source: str
     text: str
     annotations: list[dict[str, Any]]
+    partial: bool = False
+    """Its review is unfinished: some items are decided, others not, so its gold is incomplete."""
+    undecided: int = 0
+    """How many of its items are still undecided, where known."""
 
 
 @dataclass(frozen=True)
@@ -231,37 +249,38 @@ def checked_document(
     source: str,
     text: str,
     annotations: Iterable[Mapping[str, Any] | StoredAnnotation | Annotation],
+    undecided: int = 0,
+    partial: bool = False,
 ) -> CheckedDocument:
     """A document to check, from its text and annotations in any of the shapes the tool uses."""
-    return CheckedDocument(document_id, source, text, [annotation_record(a) for a in annotations])
+    records = [annotation_record(a) for a in annotations]
+    return CheckedDocument(document_id, source, text, records, partial or undecided > 0, undecided)
 
 
 def documents_from_store(
     store: Store, status: str = "all", kinds: Sequence[str] | None = None
 ) -> list[CheckedDocument]:
-    """The store's documents with their items that pass the filters, as `export` selects them."""
+    """The store's documents with their items that pass the filters, as `export` selects them (partly
+    reviewed documents included, so that their partial gold is reported)."""
+    undecided = store.undecided_counts()
     return [
-        checked_document(document.id, document.source, document.text, annotations)
-        for document, annotations in documents_to_export(store, status, kinds)
+        checked_document(document.id, document.source, document.text, annotations, undecided.get(document.id, 0))
+        for document, annotations in documents_to_export(store, status, kinds, partial=True)
     ]
 
 
 def documents_from_file(path: Path, status: str = "all", kinds: Sequence[str] | None = None) -> list[CheckedDocument]:
     """A contract JSONL file's documents with their items that pass the filters (AnnotatorError if bad)."""
     statuses = status_filter(status)
-    return [
-        checked_document(
-            item.document.id,
-            item.document.source,
-            item.document.text,
-            [
-                annotation
-                for annotation in item.annotations
-                if (statuses is None or annotation.status in statuses) and (not kinds or annotation.kind in kinds)
-            ],
-        )
-        for item in read_contract(path)
-    ]
+    documents = []
+    for item in read_contract(path):
+        # Unfinished with items decided: under review (a --include-partial gold export holds no undecided item).
+        partial = not item.fully_reviewed and item.undecided < len(item.annotations)
+        kept = [annotation for annotation in item.annotations
+                if (statuses is None or annotation.status in statuses) and (not kinds or annotation.kind in kinds)]
+        documents.append(checked_document(item.document.id, item.document.source, item.document.text, kept,
+                                          item.undecided if partial else 0, partial))
+    return documents
 
 
 # ---------------------------------------------------------------------------- names
@@ -343,6 +362,13 @@ def check_document(document: CheckedDocument, tolerance: float = VALUE_TOLERANCE
     """Every finding for one document: its items' spans, speakers and figures, then its names."""
     findings: list[Finding] = []
     words = document_words(document.text)
+    if document.partial:
+        still = f"{document.undecided} items still undecided" if document.undecided else "its review is unfinished"
+        findings.append(Finding(
+            "warning", "partial-review", document.id, document.source, None, None, None, None,
+            excerpt(document.text),
+            f"{still}: this document's gold is partial, and exports for training and eval leave it out",
+        ))
     for record in document.annotations:
         findings += _check_item(document, record, words, tolerance)
     findings += _check_names(document)
@@ -375,14 +401,37 @@ def _check_item(
     if span_problem is not None:
         findings.append(_finding(document, record, "error", "span", span_problem))
     kind = record.get("kind")
+    mention_sound = False
     if kind == "quote":
         mention_problem = mention_problem_of(document.text, record)
         if mention_problem is not None:
             findings.append(_finding(document, record, "error", "speaker-mention", mention_problem))
+        mention_sound = mention_problem is None and span_problem is None and record.get("speaker_start") is not None
+        mention = (record["speaker_start"], record["speaker_end"]) if mention_sound else None
+        if mention is not None and (_overlaps(mention, (record["start"], record["end"]))
+                                    or inside_quotation(document.text, *mention)):
+            findings.append(_finding(
+                document, record, "error", "speaker-in-quote",
+                f"speaker mention {excerpt(document.text[record['speaker_start']:record['speaker_end']], 40)!r} lies "
+                "inside quoted words: a quote names its speaker outside them (a quoted instruction can plant one)",
+            ))
     if record.get("status") == "rejected":
         return findings  # a hard negative: its fields are what was wrong, by design
+    for name, value in record.items():
+        if name not in _RECORD_KEYS and is_placeholder(value):
+            findings.append(_finding(
+                document, record, "error", "placeholder", f"{name} {value!r} is a placeholder, not a label",
+            ))
     if kind == "quote":
         speaker = record.get("speaker")
+        if mention_sound and isinstance(speaker, str) and speaker.strip():
+            other = mention_names_other(document.text, record["speaker_start"], record["speaker_end"], speaker)
+            if other is not None:
+                findings.append(_finding(
+                    document, record, "error", "speaker-mention-name",
+                    f"speaker mention {excerpt(document.text[record['speaker_start']:record['speaker_end']], 40)!r} "
+                    f"names {other!r}, not speaker {speaker!r}",
+                ))
         if isinstance(speaker, str) and invented_speaker(speaker, words):
             findings.append(_finding(
                 document, record, "warning", "speaker-name",
@@ -428,6 +477,46 @@ def mention_problem_of(text: str, record: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def mention_names_other(
+    text: str, start: int, end: int, speaker: str, quote: tuple[int, int] | None = None
+) -> str | None:
+    """The name a speaker mention `text[start:end]` holds that is not `speaker`'s, or None when it fits.
+
+    A mention fits when one of its proper-name words is a word of the speaker's name or the initials
+    of it ("UN" for "United Nations"), or when it holds no proper name at all: a pronoun or a
+    description ("he", "the ministry", "officials"). Of a description that opens with a determiner, only
+    its head counts, up to a relative clause or a preposition ("the group that tracks Syria's war" is
+    "the group"). Capitalised words that open a sentence, titles and days are not names. With
+    `quote`, a mention inside the quoted words never fits.
+    """
+    if quote is not None and _overlaps((start, end), quote):
+        return text[start:end]
+    head = _DESCRIPTION_HEAD.match(text, start, end)
+    if head is not None:
+        end = head.end()  # "the group that tracks Syria's war": only "the group" says who it is
+    names = []
+    for match in _CAPITALISED.finditer(text, start, end):
+        before = text[: match.start()].rstrip(_OPENERS)
+        if not before or before[-1] in _SENTENCE_END:
+            continue
+        for part in match.group().split("-"):
+            part = part.translate(APOSTROPHES).removesuffix("'s")
+            folded = fold(part)
+            if part[:1].isupper() and folded not in _NOT_NAMES and folded not in PARTICLES and folded not in _FUNCTION_WORDS:
+                names.append(folded)
+    if not names:
+        return None
+    own = set(name_words(speaker))
+    initials = "".join(word[:1] for word in name_words(speaker) if len(name_words(speaker)) > 1)
+    if any(name in own or (initials and name == initials) for name in names):
+        return None
+    return " ".join(text[start:end].split())
+
+
 def invented_speaker(speaker: str, words: set[str]) -> bool:
     """Whether a speaker has words that identify it and none of them is among a document's `words`."""
     wanted = name_words(speaker)
@@ -436,25 +525,7 @@ def invented_speaker(speaker: str, words: set[str]) -> bool:
 
 def figure_value_finding(record: Mapping[str, Any], tolerance: float = VALUE_TOLERANCE) -> tuple[str, str] | None:
     """(severity, message) when a figure's value is not the number written in its span, else None."""
-    value = record.get("value")
-    read = figure_values(str(record.get("text") or ""))
-    if not read:
-        return "warning", "no number readable in the span"
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return "error", f"value {value!r} is not a number (the span says {_number(read[0])})"
-    if any(same_value(value, number, tolerance) for number in read):
-        return None
-    said = " or ".join(_number(number) for number in read)
-    return "error", f"value {_number(value)} is not the number in the span ({said})"
-
-
-def same_value(a: float, b: float, tolerance: float = VALUE_TOLERANCE) -> bool:
-    """Whether two values are one number, within a relative tolerance."""
-    return abs(a - b) <= tolerance * max(abs(a), abs(b))
-
-
-def _number(value: float) -> str:
-    return f"{value:,.10g}" if value != int(value) else f"{int(value):,}"
+    return figure_value_problem(str(record.get("text") or ""), record.get("value"), tolerance)
 
 
 # ---------------------------------------------------------------------------- per document

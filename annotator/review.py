@@ -11,9 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import ValidationError
+
 from annotator.errors import AnnotatorError
+from annotator.names import nearest_mention
 from annotator.schemas import Annotation, Document, Origin, annotation_class
-from annotator.store import STATUS_OF_ACTION, Store, StoredAnnotation, manual_id
+from annotator.store import Store, StoredAnnotation, manual_id
 
 STATUS_FILTERS = ("all", "unreviewed", "gold", "rejected")
 _FILTER_STATUSES = {
@@ -22,6 +25,60 @@ _FILTER_STATUSES = {
     "gold": ("accepted", "edited", "added"),
     "rejected": ("rejected",),
 }
+
+
+def draft_annotation(kind: str, start: int, end: int, document: str) -> Annotation:
+    """A new `kind` on `document[start:end]` for the reviewer to complete: its required fields left empty.
+
+    Nothing is made up: a figure's value is offered only when its span writes a number (the reviewer
+    confirms it by saving), and a stance's holder, target and polarity wait for the reviewer. The
+    draft is not validated; saving it is (`ReviewQueue.add`).
+    """
+    cls = annotation_class(kind)
+    text = document[start:end]
+    offered: dict[str, Any] = {}
+    if "value" in cls.model_fields:
+        from annotator.propose.rules import figure_values
+
+        read = figure_values(text)
+        if read:
+            offered["value"] = read[0]
+    return cls.model_construct(kind=kind, start=start, end=end, text=text, status="added", **offered)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """What an undo or redo took back or brought back: the decision and the item it was on, as it now stands."""
+
+    action: str
+    item_id: str
+    kind: str
+    text: str
+    status: str
+
+    def describe(self, verb: str) -> str:
+        """One line for the reviewer: "undid accept of quote “We will …” (now proposed)"."""
+        words = " ".join(self.text.split())
+        words = words if len(words) <= 40 else words[:39] + "…"
+        now = f" (now {self.status})" if self.status else ""
+        return f"{verb} {self.action} of {self.kind} “{words}”{now}"
+
+
+def speaker_mention_for(
+    document: str, speaker: str | None, start: int, end: int, current: tuple[int | None, int | None]
+) -> dict[str, int | None]:
+    """The speaker mention a quote at `start:end` should have once its speaker is `speaker`.
+
+    The `current` mention stays when it still fits the name (it names them, or is a pronoun or a
+    description); otherwise the name's mention nearest the quote, or none when the text never names them.
+    """
+    from annotator.qa import mention_names_other
+
+    if current[0] is not None and current[1] is not None and speaker:
+        if mention_names_other(document, current[0], current[1], speaker, (start, end)) is None:
+            return {"speaker_start": current[0], "speaker_end": current[1]}
+    found = nearest_mention(document, speaker, start, end)
+    return {"speaker_start": found[0] if found else None, "speaker_end": found[1] if found else None}
 
 
 @dataclass(frozen=True)
@@ -134,21 +191,18 @@ class ReviewQueue:
     # ----------------------------------------------------------------- decisions
 
     def _decided(self, item: StoredAnnotation, action: str, annotation: Annotation | None = None) -> StoredAnnotation:
-        """Record a decision on `item` and return the item as it now stands, without a re-read."""
+        """Record a decision on `item` and return the item as the store now holds it."""
         self.store.record_decision(item.id, action, self.annotator, annotation, document_id=item.document_id)
         if self._overall is not None and item.proposal_id is not None and item.status == "proposed":
             self._overall[0] += 1
-        if annotation is not None:
-            fields = json.dumps(annotation.fields(), ensure_ascii=False, separators=(",", ":"))
-            item = replace(item, start=annotation.start, end=annotation.end, text=annotation.text, fields_json=fields)
-        status = "added" if item.proposal_id is None and action != "reject" else STATUS_OF_ACTION[action]
-        updated = replace(item, status=status, annotator=self.annotator)
+        # Read back, not worked out here: the card shows exactly the label the store derived.
+        updated = self.store.annotation(item.id, item.document_id) or replace(item, status="rejected")
         self.all_items = [updated if i.id == item.id else i for i in self.all_items]
         self.items = [updated if i.id == item.id else i for i in self.items]
         return updated
 
     def accept(self) -> StoredAnnotation | None:
-        """Accept the current item (an item added by hand is gold already) and move to the next."""
+        """Accept the current item as it stands (an edit stays; an item added by hand is gold already) and move on."""
         item = self.current
         if item is None:
             return None
@@ -169,36 +223,74 @@ class ReviewQueue:
             self.move(1)
         return item
 
+    def reviewed(self, annotation: Annotation) -> Annotation:
+        """`annotation` held to the rules for a reviewer's values (AnnotatorError naming the problem)."""
+        if self.document is None:
+            raise AnnotatorError("no document is open")
+        try:
+            return type(annotation).model_validate(
+                annotation.model_dump(), context={"document": self.document.text, "reviewed": True}
+            )
+        except ValidationError as error:
+            problem = error.errors()[0]
+            raise AnnotatorError(str(problem["msg"]).removeprefix("Value error, ")) from None
+
     def edit(self, annotation: Annotation) -> StoredAnnotation | None:
-        """Record the current item as corrected (span or fields): one decision, accepting it as changed."""
+        """Record the current item as corrected (span or fields): one decision, accepting it as changed.
+
+        A changed speaker takes its mention along: when the mention still points at the old words and
+        they do not fit the new name, it moves to the new name's mention nearest the quote, or is cleared.
+        """
         item = self.current
         if item is None:
             return None
+        annotation = self.reviewed(self.follow_speaker(item, annotation))
         if self._same(item, annotation):
             return self.accept()
         return self._decided(item, "edit", annotation)
+
+    def follow_speaker(self, item: StoredAnnotation, annotation: Annotation) -> Annotation:
+        """`annotation` with its speaker mention re-pointed if the speaker changed and the old mention names someone else."""
+        before, after = item.fields(), annotation.fields()
+        if item.kind != "quote" or self.document is None or before.get("speaker") == after.get("speaker"):
+            return annotation
+        kept = (after.get("speaker_start"), after.get("speaker_end"))
+        if kept != (before.get("speaker_start"), before.get("speaker_end")):
+            return annotation  # the reviewer set the mention themselves
+        return annotation.model_copy(update=speaker_mention_for(
+            self.document.text, after.get("speaker"), annotation.start, annotation.end, kept
+        ))
 
     def add(self, annotation: Annotation) -> StoredAnnotation:
         """Add an annotation the engine missed, and make it the current item."""
         if self.document is None:
             raise AnnotatorError("no document is open")
+        annotation = self.reviewed(annotation)
         annotation = annotation.model_copy(update={"origin": annotation.origin or Origin(engine="manual")})
         item_id = manual_id()
         self.store.record_decision(item_id, "add", self.annotator, annotation, document_id=self.document.id)
         self.reload(item_id)
         return self.current  # type: ignore[return-value]
 
-    def undo(self) -> dict[str, Any] | None:
+    def undo(self) -> Reversal | None:
         """Undo this reviewer's latest decision, wherever it was, and show that item again."""
-        undone = self.store.undo(self.annotator)
-        if undone is None:
+        return self._show_reversal(self.store.undo(self.annotator))
+
+    def redo(self) -> Reversal | None:
+        """Redo this reviewer's latest undo (if no new decision came since), and show that item again."""
+        return self._show_reversal(self.store.redo(self.annotator))
+
+    def _show_reversal(self, event: dict[str, Any] | None) -> Reversal | None:
+        if event is None:
             return None
-        index = self.document_ids.index(undone["document_id"]) if undone["document_id"] in self.document_ids else None
-        if index is None:
-            self.document_ids.append(undone["document_id"])
-            index = len(self.document_ids) - 1
-        self.open(index, undone["item_id"])
-        return undone
+        if event["document_id"] not in self.document_ids:
+            self.document_ids.append(event["document_id"])
+        self.open(self.document_ids.index(event["document_id"]), event["item_id"])
+        shown = self.current if self.current is not None and self.current.id == event["item_id"] else None
+        if shown is None:  # filtered out, or a withdrawn manual item: name it from the store
+            shown = self.store.annotation(event["item_id"], event["document_id"])
+        return Reversal(event["action"], event["item_id"], event["kind"], shown.text if shown else "",
+                        shown.status if shown else "")
 
     @staticmethod
     def _same(item: StoredAnnotation, annotation: Annotation) -> bool:

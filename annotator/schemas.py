@@ -5,7 +5,10 @@ writes and the records export prints. A new kind is one more subclass of `Annota
 registers itself by its `kind` literal) plus one prompt file.
 
 Validators that need the document read it from the validation context:
-`Quote.model_validate(data, context={"document": text})`.
+`Quote.model_validate(data, context={"document": text})`. What a reviewer saves is also held to
+the rules for reviewed values (`context={"document": text, "reviewed": True}`): no placeholder in
+any field, and a figure's value is the number its span writes (`figure_value_problem`, which `qa`
+applies to stored items too).
 """
 
 from __future__ import annotations
@@ -53,6 +56,56 @@ def _document(info: ValidationInfo) -> str | None:
         if isinstance(document, str):
             return document
     return None
+
+
+def _reviewed(info: ValidationInfo) -> bool:
+    """Whether the values are a reviewer's, held to the rules for reviewed values."""
+    return isinstance(info.context, dict) and bool(info.context.get("reviewed"))
+
+
+VALUE_TOLERANCE = 0.01
+"""Relative tolerance between two values that are the same number."""
+PLACEHOLDERS = frozenset({"?", "??", "???", "-", "--", "—", "…", "...", "n/a", "na", "none", "null", "unknown", "tbd",
+                          "todo", "xxx", "placeholder"})
+"""Values that stand in for one nobody gave: never a label."""
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a field's value is a stand-in ("?", "unknown", "tbd", …) rather than a real value."""
+    return isinstance(value, str) and value.strip().casefold() in PLACEHOLDERS
+
+
+def same_value(a: float, b: float, tolerance: float = VALUE_TOLERANCE) -> bool:
+    """Whether two values are one number, within a relative tolerance."""
+    return abs(a - b) <= tolerance * max(abs(a), abs(b))
+
+
+def _number(value: float) -> str:
+    return f"{value:,.10g}" if value != int(value) else f"{int(value):,}"
+
+
+def figure_value_problem(text: str, value: Any, tolerance: float = VALUE_TOLERANCE) -> tuple[str, str] | None:
+    """(severity, message) when a figure's `value` is not the number its span `text` writes, else None.
+
+    The one rule for a figure's value: the edit form refuses an "error", `qa` reports both. The value
+    is the number as written ("falling by 7,000" is 7000: direction belongs to the subject); a range
+    gives its lower bound. A span with no readable number is a warning (the value cannot be checked),
+    and an error when its value is 0, the stand-in for "no number given".
+    """
+    from annotator.propose.rules import figure_values  # the number reader the rules engine finds figures with
+
+    read = figure_values(text)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        said = f" (the span says {_number(read[0])})" if read else ""
+        return "error", f"value {value!r} is not a number{said}"
+    if not read:
+        if value == 0:
+            return "error", "value 0 with no number in the span is a placeholder: give the number meant"
+        return "warning", "no number readable in the span"
+    if any(same_value(value, number, tolerance) for number in read):
+        return None
+    said = " or ".join(_number(number) for number in read)
+    return "error", f"value {_number(value)} is not the number in the span ({said})"
 
 
 def check_span(start: int, end: int, document: str | None, what: str = "span") -> None:
@@ -126,6 +179,10 @@ class Annotation(BaseModel):
                 f"text {self.text[:40]!r} is not what the document holds at {self.start}:{self.end} "
                 f"({document[self.start : self.end][:40]!r})"
             )
+        if _reviewed(info):
+            for name in self.kind_fields():
+                if is_placeholder(getattr(self, name)):
+                    raise ValueError(f"{name} {getattr(self, name)!r} is a placeholder: give the real value")
         return self
 
 
@@ -157,6 +214,14 @@ class Figure(Annotation):
     qualifier: Qualifier = "exact"
     subject: str | None = None
     attributed_to: str | None = None
+
+    @model_validator(mode="after")
+    def _value_is_the_number_written(self, info: ValidationInfo) -> Figure:
+        if _reviewed(info):
+            problem = figure_value_problem(self.text, self.value)
+            if problem is not None and problem[0] == "error":
+                raise ValueError(problem[1])
+        return self
 
 
 class Stance(Annotation):

@@ -31,9 +31,10 @@ WORDS = (
 ORIGIN = Origin(engine="llm", model="bench-model", prompt="quotes@bench")
 # The rows an export reads, as sqlite3's own JSON output would give them.
 SQLITE_QUERY = (
-    "SELECT p.id, p.document_id, p.kind, p.start, p.\"end\", p.text, coalesce(d.action, 'proposed') AS status, "
-    "p.fields, p.origin FROM proposals p JOIN documents doc ON doc.id = p.document_id "
-    "LEFT JOIN item_state s ON s.item_id = p.id LEFT JOIN decisions d ON d.id = s.decision_id "
+    "SELECT p.id, p.document_id, p.kind, coalesce(c.start, p.start), coalesce(c.\"end\", p.\"end\"), "
+    "coalesce(c.text, p.text), coalesce(s.status, 'proposed') AS status, coalesce(c.fields, p.fields), p.origin "
+    "FROM proposals p JOIN documents doc ON doc.id = p.document_id "
+    "LEFT JOIN item_state s ON s.item_id = p.id LEFT JOIN decisions c ON c.id = s.content_id "
     "ORDER BY doc.rowid, p.start"
 )
 

@@ -43,3 +43,18 @@ def store(tmp_path: Path):
 def seeds() -> Path:
     """The folder of seed articles."""
     return SEEDS
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, seeds: Path) -> tuple[Path, list[str]]:
+    """A store with both seed articles and their rules proposals: its path and the documents' ids."""
+    from annotator.ingest import read_paths
+    from annotator.propose import RulesProposer, run_proposals
+    from annotator.store import open_db
+
+    path = tmp_path / "labels.db"
+    documents = read_paths([seeds]).documents
+    with open_db(path) as opened:
+        opened.add_documents(documents)
+        run_proposals(opened, documents, RulesProposer())
+    return path, [d.id for d in documents]

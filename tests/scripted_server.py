@@ -36,7 +36,8 @@ As a pytest fixture::
         with ScriptedServer.fixed("{}") as server:
             yield server
 
-Endpoints: ``POST /v1/chat/completions`` (non-streaming) and ``GET /v1/models``.
+Endpoints: ``POST /v1/chat/completions`` (non-streaming) and ``GET /v1/models``
+(``server.models_trickle = seconds`` sends the model list one byte at a time).
 
 What a responder may return (see ``_coerce``):
 
@@ -60,6 +61,16 @@ Faults (``Fault.*``), queued with ``queue_faults`` or returned by a responder:
 - ``truncated_json(text=None)``: the normal answer (from the responder, or ``text``) cut in
   the middle, with ``finish_reason: "length"``.
 - ``disconnect()``: close the socket without any response.
+- ``auth_error(status=401, echo_key=False)``: HTTP 401 (or 403) with OpenAI's
+  ``invalid_api_key`` body; with ``echo_key`` the message repeats the request's key in full.
+- ``trickle(interval=5.0, text=None)``: the normal answer (or ``text``), its headers at once
+  and then its body one byte every ``interval`` seconds (woken by ``close()``).
+- ``huge_answer(size=20_000_000, declare_length=True)``: a 200 answer of about ``size`` bytes:
+  one item whose text is that long (as content, or as tool-call arguments when the request has
+  tools). ``declare_length=False`` sends no ``Content-Length``: the body ends when the
+  connection closes, so a client learns its size only by reading it.
+- ``echo_key(payload)``: a 200 answer of ``payload`` (str or JSON-serialisable) with every
+  ``{key}`` in it replaced by the API key of the request's ``Authorization`` header.
 
 ``refuse_json_schema=True`` answers every request whose ``response_format.type`` is
 ``"json_schema"`` with HTTP 400 and llama.cpp's message (older llama.cpp servers accept only
@@ -78,6 +89,7 @@ are answered with HTTP 500, so a test may assert ``server.errors == []``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import socketserver
@@ -207,6 +219,8 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     hold: float = 0.0  # extra seconds to wait before answering (woken by close())
     disconnect: bool = False  # close the socket instead of answering
+    trickle: float = 0.0  # seconds between single bytes of the body (0: all at once)
+    undeclared: bool = False  # no Content-Length: the body ends when the connection closes
 
     @classmethod
     def content(cls, text: str, finish_reason: str = "stop") -> Reply:
@@ -242,7 +256,12 @@ class Reply:
     def delayed(self, seconds: float) -> Reply:
         """The same reply, sent ``seconds`` later (a slow but successful answer)."""
         return Reply(self.status, self.message, self.finish_reason, self.body,
-                     self.headers, self.hold + seconds, self.disconnect)
+                     self.headers, self.hold + seconds, self.disconnect, self.trickle, self.undeclared)
+
+    def trickled(self, interval: float) -> Reply:
+        """The same reply, its body sent one byte every ``interval`` seconds after the headers."""
+        return Reply(self.status, self.message, self.finish_reason, self.body,
+                     self.headers, self.hold, self.disconnect, interval, self.undeclared)
 
     def truncated(self) -> Reply:
         """The same completion with its payload cut in the middle and ``finish_reason: "length"``."""
@@ -256,7 +275,7 @@ class Reply:
             text = message.get("content") or ""
             message["content"] = text[: len(text) // 2]
         return Reply(self.status, message, "length", self.body, self.headers,
-                     self.hold, self.disconnect)
+                     self.hold, self.disconnect, self.trickle, self.undeclared)
 
 
 @dataclass(frozen=True)
@@ -298,8 +317,34 @@ class Fault:
         """Close the connection without sending any response."""
         return cls("disconnect")
 
-    def resolve(self, request: Mapping[str, Any], normal: Callable[[], Reply]) -> Reply:
-        """The reply for ``request``; ``normal()`` gives what the responder would have said."""
+    @classmethod
+    def auth_error(cls, status: int = 401, echo_key: bool = False) -> Fault:
+        """HTTP 401 or 403 with OpenAI's ``invalid_api_key`` body; ``echo_key`` repeats the key in it."""
+        return cls("auth_error", status=status, text="echo" if echo_key else None)
+
+    @classmethod
+    def trickle(cls, interval: float = 5.0, text: str | None = None) -> Fault:
+        """The normal answer (or ``text``), its body one byte every ``interval`` seconds."""
+        return cls("trickle", status=200, seconds=interval, text=text)
+
+    @classmethod
+    def huge_answer(cls, size: int = 20_000_000, declare_length: bool = True) -> Fault:
+        """A 200 answer of about ``size`` bytes (one item with a text that long), with or without its length."""
+        return cls("huge_answer", status=200, seconds=float(size), text=None if declare_length else "undeclared")
+
+    @classmethod
+    def echo_key(cls, payload: Any) -> Fault:
+        """A 200 answer of ``payload`` with ``{key}`` replaced by the request's API key."""
+        return cls("echo_key", status=200, text=_as_text(payload))
+
+    def resolve(
+        self, request: Mapping[str, Any], normal: Callable[[], Reply], headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        """The reply for ``request``; ``normal()`` gives what the responder would have said.
+
+        ``headers`` (lower-cased names) are the request's, for faults that echo the API key.
+        """
+        key = (headers or {}).get("authorization", "").removeprefix("Bearer ")
         if self.kind == "rate_limit":
             return Reply.error(
                 429,
@@ -321,6 +366,23 @@ class Fault:
         if self.kind == "truncated_json":
             base = reply_for(request, self.text) if self.text is not None else normal()
             return base.truncated()
+        if self.kind == "auth_error":
+            shown = key if self.text == "echo" else f"{key[:3]}***{key[-4:]}"
+            return Reply.error(
+                self.status,
+                f"Incorrect API key provided: {shown}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                type="invalid_request_error",
+                code="invalid_api_key",
+            )
+        if self.kind == "trickle":
+            base = reply_for(request, self.text) if self.text is not None else normal()
+            return base.trickled(self.seconds)
+        if self.kind == "huge_answer":
+            reply = reply_for(request, {"items": [{"text": "x" * int(self.seconds)}]})
+            return dataclasses.replace(reply, undeclared=self.text == "undeclared")
+        if self.kind == "echo_key":
+            return reply_for(request, (self.text or "").replace("{key}", key))
         raise ValueError(f"unknown fault kind {self.kind!r}")
 
 
@@ -426,7 +488,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"object": "list", "data": [
                 {"id": owner.model, "object": "model", "created": CREATED, "owned_by": "scripted"}
             ]}
-            self._send_json(200, body)
+            self._send_json(200, body, trickle=owner.models_trickle)
         else:
             record.outcome = "not_found"
             self._send_reply(Reply.error(404, f"no route {self.path}", type="invalid_request_error"))
@@ -452,7 +514,7 @@ class _Handler(BaseHTTPRequestHandler):
         if owner.latency > 0 and owner._stop.wait(owner.latency):
             self.close_connection = True  # closing down: drop it
             return
-        reply, record.outcome = owner._answer(body)
+        reply, record.outcome = owner._answer(body, record.headers)
         if reply.hold > 0:
             owner._stop.wait(reply.hold)
         self._send_reply(reply, body)
@@ -465,18 +527,38 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.server.owner._completion(request or {}, reply)
         else:
             body = reply.body
-        self._send_json(reply.status, body, reply.headers)
+        self._send_json(reply.status, body, reply.headers, reply.trickle, reply.undeclared)
 
-    def _send_json(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+    def _send_json(
+        self,
+        status: int,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
+        trickle: float = 0.0,
+        undeclared: bool = False,
+    ) -> None:
         data = json.dumps(body).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+            if undeclared:
+                self.send_header("Connection", "close")
+                self.close_connection = True  # the end of the body is the end of the connection
+            else:
+                self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if trickle <= 0:
+                self.wfile.write(data)
+                return
+            self.wfile.flush()
+            for index in range(len(data)):
+                if self.server.owner._stop.wait(trickle):
+                    self.close_connection = True  # closing down: stop mid-body
+                    return
+                self.wfile.write(data[index : index + 1])
+                self.wfile.flush()
         except OSError:
             self.close_connection = True  # the client gave up (e.g. its timeout fired)
 
@@ -502,6 +584,7 @@ class ScriptedServer:
         self.refuse_json_schema = refuse_json_schema
         self.refuse_status = refuse_status
         self.model = model
+        self.models_trickle = 0.0  # seconds between single bytes of the /v1/models answer (0: all at once)
         self.errors: list[str] = []  # tracebacks of responder/handler exceptions (tests assert it stays empty)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -631,8 +714,8 @@ class ScriptedServer:
     def _normal(self, request: dict) -> Reply | Fault:
         return _coerce(request, self.responder(request))
 
-    def _answer(self, request: dict) -> tuple[Reply, str]:
-        """The reply to a chat request and the outcome label to record."""
+    def _answer(self, request: dict, headers: Mapping[str, str] | None = None) -> tuple[Reply, str]:
+        """The reply to a chat request (``headers`` lower-cased) and the outcome label to record."""
         fmt = response_format(request)
         if self.refuse_json_schema and fmt and fmt.get("type") == "json_schema":
             return Reply.error(
@@ -654,7 +737,7 @@ class ScriptedServer:
                 answer = self._normal(request)
                 return answer if isinstance(answer, Reply) else reply_for(request, "{}")
 
-            return fault.resolve(request, normal), outcome
+            return fault.resolve(request, normal, headers), outcome
         except Exception:  # a broken responder is a test bug: say so loudly
             trace = traceback.format_exc()
             with self._lock:

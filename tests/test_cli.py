@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import annotator
 from annotator.cli import app
+from conftest import SEEDS
 
 runner = CliRunner()
 
@@ -60,7 +61,7 @@ def test_bad_database_is_one_line_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("error: labels.db: not an annotator database")
     assert len(result.stderr.strip().splitlines()) == 1
-    result = runner.invoke(app, ["stats", "--db", "no/such/folder/x.db"], catch_exceptions=False)
+    result = runner.invoke(app, ["ingest", str(SEEDS), "--db", "no/such/folder/x.db"], catch_exceptions=False)
     assert result.exit_code == 1 and "folder no/such/folder does not exist" in result.stderr
 
 

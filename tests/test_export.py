@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from annotator.cli import app
 from annotator.errors import AnnotatorError
-from annotator.export import export_csv, export_jsonl, import_contract
+from annotator.export import export_csv, export_jsonl, import_contract, left_out_of_gold
 from annotator.schemas import Document, Figure, Origin, Quote, Stance, document_id
 from annotator.store import open_db
 
@@ -67,7 +67,8 @@ def test_export_follows_the_contract(store) -> None:
     lines = exported(store).splitlines()
     assert len(lines) == 2
     record = json.loads(lines[0])
-    assert list(record) == ["doc_id", "source", "title", "text", "annotations"]
+    assert list(record) == ["doc_id", "source", "title", "text", "annotations", "reviewed"]
+    assert record["reviewed"] is False  # its stance is still undecided
     assert record["doc_id"] == document_id(TEXT) == document.id
     assert record["source"] == "seeds/a.txt" and record["text"] == TEXT
     by_status = {a["status"]: a for a in record["annotations"]}
@@ -86,14 +87,23 @@ def test_export_follows_the_contract(store) -> None:
     assert json.loads(lines[1])["annotations"] == []
 
 
+def exported_partial(store, status: str = "gold", kinds=None) -> str:
+    out = io.StringIO()
+    export_jsonl(store, out, status, kinds, partial=True)
+    return out.getvalue()
+
+
 def test_status_and_kind_filters(store) -> None:
     populate(store)
-    gold = [json.loads(line) for line in exported(store, "gold").splitlines()]
+    # Gold comes from fully reviewed documents only: a.txt still has an undecided stance.
+    assert exported(store, "gold") == "" and left_out_of_gold(store, "gold") == 1
+    gold = [json.loads(line) for line in exported_partial(store, "gold").splitlines()]
     assert [d["source"] for d in gold] == ["seeds/a.txt"]  # the unreviewed document is not gold
     assert sorted(a["status"] for a in gold[0]["annotations"]) == ["accepted", "added", "edited"]
+    assert left_out_of_gold(store, "gold", partial=True) == 0
     [proposed] = [json.loads(line) for line in exported(store, "proposed").splitlines()]
     assert [a["kind"] for a in proposed["annotations"]] == ["stance"]
-    [quotes] = [json.loads(line) for line in exported(store, "gold", ["quote"]).splitlines()]
+    [quotes] = [json.loads(line) for line in exported_partial(store, "gold", ["quote"]).splitlines()]
     assert [a["kind"] for a in quotes["annotations"]] == ["quote"]
     with pytest.raises(AnnotatorError, match="unknown status filter"):
         exported(store, "done")
@@ -101,6 +111,8 @@ def test_status_and_kind_filters(store) -> None:
 
 def test_round_trip_is_byte_identical(store, tmp_path: Path) -> None:
     populate(store)
+    store.record_decision(store.db.execute("SELECT id FROM proposals WHERE kind = 'stance'").fetchone()[0],
+                          "reject", "ann")  # a.txt is fully reviewed: its gold is exported
     for status in ("all", "gold"):
         first = exported(store, status)
         path = tmp_path / f"{status}.jsonl"
@@ -111,7 +123,7 @@ def test_round_trip_is_byte_identical(store, tmp_path: Path) -> None:
             # Importing the same file again changes nothing.
             import_contract(fresh, path, "importer")
             assert exported(fresh, status) == first
-            assert fresh.db["decisions"].count == (4 if status == "all" else 3)
+            assert fresh.db["decisions"].count == (5 if status == "all" else 3)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -136,7 +148,7 @@ def test_round_trip_holds_for_any_text(tmp_path: Path, text: str, data: st.DataO
     with open_db(tmp_path / f"{secrets.token_hex(4)}.db") as first:
         import_contract(first, path, "a")
         once = exported(first)
-        assert json.loads(once) == record
+        assert json.loads(once) == {**record, "reviewed": status != "proposed"}
         path.write_text(once, encoding="utf-8")
         with open_db(tmp_path / f"{secrets.token_hex(4)}.db") as second:
             import_contract(second, path, "a")
@@ -173,8 +185,9 @@ def test_malformed_lines_are_refused_whole(store, tmp_path: Path, line: str, mes
 def test_csv_has_one_row_per_annotation(store) -> None:
     populate(store)
     out = io.StringIO()
-    assert export_csv(store, out, "gold") == 3
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert export_csv(store, out, "gold") == 0  # a.txt is still under review
+    assert export_csv(store, out, "gold", partial=True) == 3
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().split("\n", 1)[1])))
     assert [r["status"] for r in rows] == ["edited", "added", "accepted"]
     assert rows[0]["speaker"] == "Suleiman Abdulqader" and rows[0]["origin_model"] == "gpt-4o-mini"
     assert rows[2]["value"] == "400000.0" and rows[2]["attributed_to"] == "UN"
@@ -193,6 +206,10 @@ def test_cli_export_import_round_trip(seeds: Path, tmp_path: Path) -> None:
     assert (tmp_path / "again.jsonl").read_bytes() == (tmp_path / "all.jsonl").read_bytes()
     csv_result = invoke("export", "--format", "csv", "--kind", "figure")
     assert csv_result.stdout.splitlines()[0].startswith("doc_id,source,id,kind,start,end,text,status,speaker")
+    assert len(csv_result.stdout.splitlines()) == 1  # a.txt is under review: nothing is gold yet
+    assert csv_result.stderr.strip() == (
+        "left out 1 documents still under review (--include-partial to export their partial gold)")
+    csv_result = invoke("export", "--format", "csv", "--kind", "figure", "--include-partial")
     assert len(csv_result.stdout.splitlines()) == 2  # header + the accepted figure
     bad = invoke("export", "--format", "xml")
     assert bad.exit_code == 1 and "unknown format 'xml'" in bad.stderr

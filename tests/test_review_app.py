@@ -7,24 +7,13 @@ from pathlib import Path
 import pytest
 
 from annotator.ingest import read_paths
-from annotator.propose import RulesProposer, run_proposals
+from annotator.propose import RulesProposer
 from annotator.store import open_db
 from annotator.tui.app import ReviewApp, create_app
 from annotator.tui.screens.review import ReviewScreen
 from annotator.tui.widgets.article import ArticleView
 
 SIZE = (120, 36)
-
-
-@pytest.fixture
-def seeded(tmp_path: Path, seeds: Path) -> tuple[Path, list[str]]:
-    """A store with both seed articles and their rules proposals."""
-    path = tmp_path / "labels.db"
-    documents = read_paths([seeds]).documents
-    with open_db(path) as store:
-        store.add_documents(documents)
-        run_proposals(store, documents, RulesProposer())
-    return path, [d.id for d in documents]
 
 
 def statuses(path: Path) -> dict[str, str]:
@@ -144,9 +133,16 @@ async def test_add_a_missed_annotation_by_keyboard(seeded) -> None:
         await pilot.press("t")
         await pilot.press("enter")  # confirm the span; the edit form opens
         await pilot.pause()
-        inputs = list(app.screen.query("Input"))
+        form = app.screen
+        inputs = list(form.query("Input"))
+        # Nothing is made up for the reviewer: holder, target and polarity start empty and are required.
+        assert [i.value for i in inputs] == ["", ""] and form.field("polarity").is_blank()
         inputs[0].value = "Hayat Tahrir al-Sham"
         inputs[1].value = "the redeployment"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form and "Field required" in str(form.query_one("#control-polarity").query(".field-error").first().render())
+        form.field("polarity").value = "against"
         await pilot.press("ctrl+s")
         await pilot.pause()
     with open_db(path) as store:
@@ -154,7 +150,7 @@ async def test_add_a_missed_annotation_by_keyboard(seeded) -> None:
     start = text.index("Hayat Tahrir al-Sham")
     assert added.kind == "stance" and added.start == start and text[added.start : added.end] == added.text
     assert added.text.startswith("Hayat Tahrir al-Sham") and len(added.text) > len("Hayat Tahrir al-Sham")
-    assert added.fields()["holder"] == "Hayat Tahrir al-Sham"
+    assert added.fields()["holder"] == "Hayat Tahrir al-Sham" and added.fields()["polarity"] == "against"
 
 
 async def test_adjust_the_current_span_by_word_and_character(seeded) -> None:
@@ -245,7 +241,7 @@ async def test_document_list_filters_searches_and_opens(seeded) -> None:
         await pilot.pause()
         table = app.screen.query_one("#documents-table")
         assert table.row_count == 2
-        assert [str(table.get_row_at(0)[-1]), str(table.get_row_at(1)[-1])] == ["12%", "0%"]  # 2 of 17
+        assert [str(table.get_row_at(0)[-2]), str(table.get_row_at(1)[-2])] == ["12%", "0%"]  # 2 of 17
         await pilot.press("slash", *"syria", "enter")
         assert table.row_count == 1  # only the second article's title has "Syria"
         await pilot.press("enter")  # open it

@@ -78,16 +78,17 @@ def test_add_and_undo_across_documents(queue: ReviewQueue) -> None:
     queue.accept()
     queue.move_document(1)
     text = queue.document.text
-    added = queue.add(Figure(start=0, end=6, text=text[:6], value=0))
+    start = text.index("About")
+    added = queue.add(Figure(start=start, end=start + 22, text=text[start : start + 22], value=3_000_000))
     assert added.status == "added" and added.origin()["engine"] == "manual" and queue.current.id == added.id
     queue.reject()  # withdraws the item just added
     assert added.id not in [i.id for i in queue.items]
-    assert queue.undo()["action"] == "reject"
+    assert queue.undo().action == "reject"
     assert added.id in [i.id for i in queue.items]
-    assert queue.undo()["action"] == "add"
+    assert queue.undo().action == "add"
     assert all(i.status == "proposed" for i in queue.items)
     undone = queue.undo()  # back in the first document
-    assert undone["action"] == "accept" and queue.document_index == 0 and queue.current.id == undone["item_id"]
+    assert undone.action == "accept" and queue.document_index == 0 and queue.current.id == undone.item_id
     assert queue.current.status == "proposed"
     assert queue.undo() is None
 

@@ -200,6 +200,71 @@ def test_disconnect_is_a_connection_error():
         assert ask(client).choices[0].message.content == "fine"
 
 
+@pytest.mark.parametrize("status", [401, 403])
+def test_auth_error_masks_the_key_unless_asked_to_echo_it(status):
+    with ScriptedServer.fixed("fine") as server, client_for(server) as client:
+        server.queue_faults([Fault.auth_error(status), Fault.auth_error(status, echo_key=True)])
+        expected = openai.AuthenticationError if status == 401 else openai.PermissionDeniedError
+        with pytest.raises(expected) as masked:
+            ask(client)
+        with pytest.raises(expected) as echoed:
+            ask(client)
+    assert masked.value.status_code == status and masked.value.code == "invalid_api_key"
+    assert KEY not in str(masked.value) and "tes***-key" in str(masked.value)
+    assert f"Incorrect API key provided: {KEY}." in str(echoed.value)
+
+
+def test_trickle_sends_the_whole_answer_one_byte_at_a_time():
+    with ScriptedServer.fixed("ok") as server, client_for(server) as client:
+        server.queue_faults([Fault.trickle(interval=0.002)])
+        started = time.perf_counter()
+        completion = ask(client)
+        elapsed = time.perf_counter() - started
+    assert completion.choices[0].message.content == "ok"  # the responder's normal answer
+    assert elapsed > 0.002 * 300  # a completion body is several hundred bytes
+
+
+def test_a_trickle_outlasts_a_timeout_that_each_byte_resets():
+    # httpx's timeout is per read: a byte every 0.1 s never trips a 0.5 s timeout. (The llm engine
+    # puts one deadline over the whole request for this reason.)
+    server = ScriptedServer.fixed(Fault.trickle(interval=0.1)).start()
+    client = client_for(server, timeout=0.5)
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(ask(client))
+        except openai.APIError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    try:
+        thread.join(1.5)
+        assert thread.is_alive() and outcome == []  # three times the timeout, still reading
+    finally:
+        server.close()  # ends the trickle mid-body
+        thread.join(5)
+        client.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], openai.APIConnectionError)
+
+
+@pytest.mark.parametrize("declare_length", [True, False])
+def test_huge_answer(declare_length):
+    with ScriptedServer.fixed(Fault.huge_answer(2_000_000, declare_length=declare_length)) as server:
+        with client_for(server) as client:
+            completion = ask(client, response_format={"type": "json_object"})
+    text = completion.choices[0].message.content
+    assert len(text) > 2_000_000 and json.loads(text)["items"][0]["text"] == "x" * 2_000_000
+
+
+def test_echo_key_puts_the_request_key_in_the_answer():
+    with ScriptedServer.fixed(Fault.echo_key({"items": [{"text": "key is {key}"}]})) as server:
+        with client_for(server) as client:
+            completion = ask(client)
+    assert json.loads(completion.choices[0].message.content) == {"items": [{"text": f"key is {KEY}"}]}
+
+
 def test_malformed_json_is_returned_as_is():
     with ScriptedServer.fixed('{"quotes": []}') as server, client_for(server) as client:
         server.queue_faults([Fault.malformed_json(), Fault.malformed_json("no JSON here")])

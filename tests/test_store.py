@@ -41,7 +41,7 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert db["runs"].columns_dict == {
             "id": int, "engine": str, "model": str, "prompt_name": str, "prompt_hash": str, "params": str,
             "started_at": str, "finished_at": str, "tokens_in": int, "tokens_out": int, "cost": float, "error": str,
-            "latency_ms": float, "documents": int, "failures": int,
+            "latency_ms": float, "documents": int, "failures": int, "pid": int, "host": str, "process": str,
         }
         assert db["proposals"].columns_dict == {
             "id": str, "run_id": int, "document_id": str, "kind": str, "start": int, "end": int, "text": str,
@@ -58,10 +58,11 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert db["decisions"].columns_dict == {
             "id": int, "item_id": str, "proposal_id": str, "document_id": str, "kind": str, "action": str,
             "start": int, "end": int, "text": str, "fields": str, "origin": str,
-            "undoes": int, "annotator": str, "session": str, "created_at": str,
+            "undoes": int, "annotator": str, "session": str, "created_at": str, "redoes": int,
         }
         assert db["item_state"].columns_dict == {
             "item_id": str, "decision_id": int, "action": str, "kind": str, "document_id": str, "proposal": int,
+            "content_id": int, "status": str,
         }
         assert db["eval_runs"].columns_dict == {
             "id": int, "engine": str, "model": str, "prompt_name": str, "prompt_hash": str, "params": str,
@@ -80,7 +81,8 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
     # Opening again applies nothing twice.
     with open_db(tmp_path / "blank.db") as store:
         assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == [
-            "m001_initial", "m002_proposal_provenance", "m003_eval_runs"]
+            "m001_initial", "m002_proposal_provenance", "m003_eval_runs", "m004_item_content_and_redo",
+            "m005_run_owner"]
 
 
 def test_documents_dedup_by_content_and_link_new_versions(store) -> None:
@@ -249,7 +251,7 @@ def test_two_reviewers_in_two_processes_lose_no_write(tmp_path: Path) -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["accept", "edit", "reject", "add", "undo"]), st.integers(0, 4),
+@given(st.lists(st.tuples(st.sampled_from(["accept", "edit", "reject", "add", "undo", "redo"]), st.integers(0, 4),
                           st.sampled_from(["alice", "bob"])), max_size=40))
 def test_item_state_always_equals_the_log(tmp_path: Path, steps) -> None:
     """The trigger-kept index of current decisions never drifts from a derivation of the log alone."""
@@ -265,16 +267,22 @@ def test_item_state_always_equals_the_log(tmp_path: Path, steps) -> None:
             try:
                 if action == "undo":
                     store.undo(who)
+                elif action == "redo":
+                    store.redo(who)
                 elif action in ("edit", "add"):
                     store.record_decision(item_id, action, who, _quote(speaker=who), document_id=document.id)
                 else:
                     store.record_decision(item_id, action, who)
             except AnnotatorError:
                 pass  # e.g. accepting an item never added: refused, and nothing is written
-        state = dict(store.conn.execute("SELECT item_id, decision_id FROM item_state"))
+        state = {item: (decision, content) for item, decision, content in
+                 store.conn.execute("SELECT item_id, decision_id, content_id FROM item_state")}
         assert state == store.derived_item_state()
         statuses = {a.id: a.status for a in store.annotations()}
-        for item_id, decision_id in state.items():
+        for item_id, (decision_id, content_id) in state.items():
             [action] = store.conn.execute("SELECT action FROM decisions WHERE id = ?", [decision_id]).fetchone()
             if item_id.startswith("p_"):
-                assert statuses[item_id] == {"accept": "accepted", "edit": "edited", "reject": "rejected"}[action]
+                # Every edit here names another speaker: an item with an edit in effect stands edited,
+                # whatever verdict followed, until it is rejected.
+                expected = "rejected" if action == "reject" else "edited" if content_id is not None else "accepted"
+                assert statuses[item_id] == expected

@@ -74,10 +74,15 @@ def negative_document(store) -> Document:
 def test_openai_chat_examples_hold_the_engine_messages_and_only_gold_items(store) -> None:
     document = populate(store)
     negative = negative_document(store)
-    out = io.StringIO()
-    count = export_openai_chat(store, out)
-    examples = lines(out.getvalue())
     prompts = load_prompts()
+    # a.txt is still under review (its stance is undecided): by default only the negative document goes out.
+    out = io.StringIO()
+    assert export_openai_chat(store, out) == len(prompts)
+    assert {m["content"] for e in lines(out.getvalue()) for m in e["messages"] if m["role"] == "user"} == {
+        chat_messages(prompts["quote"], negative.text)[1]["content"]}
+    out = io.StringIO()
+    count = export_openai_chat(store, out, partial=True)
+    examples = lines(out.getvalue())
     # One example per reviewed document and kind (each fits one chunk), documents in the order added.
     assert count == len(examples) == 2 * len(prompts)
     answers: dict[tuple[str, str], list[dict]] = {}
@@ -169,7 +174,7 @@ def test_openai_chat_uses_the_prompts_folder_and_skips_kinds_without_a_prompt(st
     folder = tmp_path / "my-prompts"
     folder.mkdir()
     (folder / "figure.md").write_text("Find the figures.", encoding="utf-8")
-    result = invoke("export", "--format", "openai-chat", "--prompts", str(folder))
+    result = invoke("export", "--format", "openai-chat", "--prompts", str(folder), "--include-partial")
     assert result.exit_code == 0
     [example] = lines(result.stdout)
     assert example["messages"][0] == {"role": "system", "content": "Find the figures."}
@@ -186,7 +191,10 @@ def test_spans_lines_round_trip_and_hold_only_gold(store) -> None:
     document = populate(store)
     negative = negative_document(store)
     out = io.StringIO()
-    assert export_spans(store, out) == 2
+    assert export_spans(store, out) == 1  # a.txt is still under review
+    assert lines(out.getvalue())[0]["doc_id"] == negative.id
+    out = io.StringIO()
+    assert export_spans(store, out, partial=True) == 2
     first, second = lines(out.getvalue())
     assert list(first) == ["text", "spans", "doc_id", "source"]
     assert (first["doc_id"], first["source"], first["text"]) == (document.id, "seeds/a.txt", TEXT)
@@ -195,7 +203,7 @@ def test_spans_lines_round_trip_and_hold_only_gold(store) -> None:
     assert [s["start"] for s in first["spans"]] == sorted(s["start"] for s in first["spans"])
     assert second == {"text": negative.text, "spans": [], "doc_id": negative.id, "source": "seeds/c.txt"}
     out = io.StringIO()
-    export_spans(store, out, kinds=["figure"])
+    export_spans(store, out, kinds=["figure"], partial=True)
     assert [s["label"] for s in lines(out.getvalue())[0]["spans"]] == ["figure"]
 
 
@@ -290,12 +298,13 @@ def test_versions_stay_together_even_through_an_unexported_version(store) -> Non
 def test_every_format_splits_and_every_split_file_is_written(store) -> None:
     document = populate(store)
     negative_document(store)
-    result = invoke("export", "--format", "spans", "--split", "train=0.8,dev=0.1,test=0.1", "-o", "spans.jsonl")
+    result = invoke("export", "--format", "spans", "--split", "train=0.8,dev=0.1,test=0.1", "-o", "spans.jsonl",
+                    "--include-partial")
     assert result.exit_code == 0
     # Two reviewed documents at 0.8/0.1/0.1: both in train, dev and test written empty.
     assert Path("spans.dev.jsonl").read_text() == Path("spans.test.jsonl").read_text() == ""
     assert {r["doc_id"] for r in lines(Path("spans.train.jsonl").read_text())} >= {document.id}
-    chat = invoke("export", "--format", "openai-chat", "--split", "a=0.5,b=0.5", "-o", "chat.jsonl")
+    chat = invoke("export", "--format", "openai-chat", "--split", "a=0.5,b=0.5", "-o", "chat.jsonl", "--include-partial")
     assert chat.exit_code == 0 and "wrote 1 documents (3 examples) to chat.a.jsonl" in chat.stderr
     csv_result = invoke("export", "--format", "csv", "--split", "a=0.5,b=0.5", "-o", "rows.csv")
     assert csv_result.exit_code == 0
@@ -391,7 +400,29 @@ def test_export_objects_check_everything_before_writing(store) -> None:
     with pytest.raises(AnnotatorError, match="gold labels only"):
         Export.of("openai-chat", "all")
     populate(store)
-    job = Export.of("openai-chat", kinds=["quote"])
+    job = Export.of("openai-chat", kinds=["quote"], partial=True)
     assert list(job.prompts) == ["quote"] and job.kinds == ("quote",)
     out = io.StringIO()
     assert job.write(store, out) == 1
+
+
+def test_a_half_reviewed_document_is_left_out_of_every_gold_export_unless_asked(store, tmp_path: Path) -> None:
+    """1 of 4 items decided: exporting its gold would teach a model to miss the other 3."""
+    document = Document.from_text(TEXT, "seeds/a.txt")
+    store.add_documents([document])
+    figures = [figure_at(TEXT, needle) for needle in ("400,000", "40%")]
+    ids = store.add_proposals(document.id, [*figures, Quote(start=1, end=20, text=TEXT[1:20], speaker="Suleiman")])
+    store.record_decision(ids[0], "accept", "ann")
+    store.close()
+    note = "left out 1 documents still under review (--include-partial to export their partial gold)"
+    for format in ("jsonl", "csv", "openai-chat", "spans"):
+        result = invoke("export", "--format", format, "--db", str(tmp_path / "labels.db"))
+        assert result.exit_code == 0 and result.stderr.strip() == note
+        assert TEXT[:30] not in result.stdout and "400,000" not in result.stdout
+        partial = invoke("export", "--format", format, "--include-partial", "--db", str(tmp_path / "labels.db"))
+        assert partial.exit_code == 0 and partial.stderr == "" and "400,000" in partial.stdout
+    with open_db(tmp_path / "labels.db") as reopened:
+        for item_id in ids[1:]:
+            reopened.record_decision(item_id, "reject", "ann")
+    done = invoke("export", "--format", "spans", "--db", str(tmp_path / "labels.db"))
+    assert done.stderr == "" and [s["label"] for s in lines(done.stdout)[0]["spans"]] == ["figure"]

@@ -44,7 +44,8 @@ class Failure:
     reason: str
     claimed: dict[str, Any] | None = None
     retryable: bool = False
-    """A transport failure (rate limit, timeout, server error): not cached, tried again next run."""
+    """No answer came (HTTP error such as 401 or 5xx, timeout, lost connection, answer too large):
+    not cached, so the next run asks again. Only a real answer, good or bad, is cached."""
 
 
 @dataclass
@@ -61,7 +62,11 @@ class DocumentResult:
 
 
 class Engine(Protocol):
-    """What every proposal engine provides."""
+    """What every proposal engine provides.
+
+    An engine that holds a secret (an API key) also has `redact(text) -> text`: everything it
+    answers passes through it before anything is stored, cached or shown.
+    """
 
     name: str
     model: str | None
@@ -140,6 +145,40 @@ def _decode(text: str, document: Document, tokens_in: int, tokens_out: int) -> D
     return DocumentResult(proposals, failures, tokens_in, tokens_out, cached=True)
 
 
+def _redact_value(value: Any, redact: Callable[[str], str]) -> Any:
+    """A JSON-like value with `redact` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(k) if isinstance(k, str) else k: _redact_value(v, redact) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_value(v, redact) for v in value]
+    return value
+
+
+def redact_result(result: DocumentResult, redact: Callable[[str], str]) -> DocumentResult:
+    """The result with `redact` applied to every string an engine made up: fields, claims, reasons.
+
+    A server can echo the API key anywhere in an answer (a speaker's name, a claimed quote, an error
+    message). The span's `text` is the document's own and is left as it is.
+    """
+
+    def clean(proposal: Proposal) -> Proposal:
+        annotation = proposal.annotation
+        fields = {name: value for name, value in annotation.fields().items() if isinstance(value, str)}
+        changed = {name: redact(value) for name, value in fields.items() if redact(value) != value}
+        if changed:
+            annotation = annotation.model_copy(update=changed)
+        claimed = redact(proposal.claimed_text) if proposal.claimed_text is not None else None
+        return Proposal(annotation, proposal.score, proposal.method, claimed)
+
+    result.proposals = [clean(p) for p in result.proposals]
+    result.failures = [
+        Failure(f.kind, redact(f.reason), _redact_value(f.claimed, redact), f.retryable) for f in result.failures
+    ]
+    return result
+
+
 def cache_result(store: Store, engine: Engine, document: Document, result: DocumentResult) -> None:
     """Keep a fresh answer in the response cache, unless a transport failure means it must be asked again."""
     if engine.cacheable and not result.cached and not any(f.retryable for f in result.failures):
@@ -190,6 +229,9 @@ async def answer_documents(
                 started = time.perf_counter()
                 result = await engine.propose(document)
                 result.latency_ms = (time.perf_counter() - started) * 1000
+                redact = getattr(engine, "redact", None)
+                if redact is not None:
+                    result = redact_result(result, redact)
             results[document.id] = result
             if on_answer is not None:
                 on_answer(document, result)
@@ -239,11 +281,16 @@ async def propose_documents(
             on_document(document.id, result)
 
     interrupted = False
+    error: str | None = None
     try:
         with store.machine_writes():
             await answer_documents(engine, documents, store, stored)
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
+        raise
+    except Exception as failed:
+        redact = getattr(engine, "redact", None) or (lambda text: text)
+        error = redact(f"{failed.__class__.__name__}: {failed}")[:500]
         raise
     finally:
         close = getattr(engine, "aclose", None)
@@ -255,7 +302,7 @@ async def propose_documents(
             tokens_in=sum(r.tokens_in for r in fresh),
             tokens_out=sum(r.tokens_out for r in fresh),
             cost=sum(r.cost for r in fresh),
-            error="interrupted" if interrupted else None,
+            error="interrupted" if interrupted else error,
             documents=progress.done,
             failures=progress.failures,
             latency_ms=sum(r.latency_ms for r in fresh) / len(fresh) if fresh else None,
@@ -319,11 +366,13 @@ def choose_engine(
     concurrency: int = 8,
     gguf: str | None = None,
     prompts: Path | None = None,
+    timeout: float | None = None,
 ) -> EngineChoice:
     """Make the engine asked for; `auto` is `llm` when a key or a base URL is configured, else `rules`.
 
     `base_url` and `api_key` default to `OPENAI_BASE_URL` and `OPENAI_API_KEY`; `prompts` is a
-    folder of prompt files for the model engines (default: `ANNOTATOR_PROMPTS`, else `prompts/`).
+    folder of prompt files for the model engines (default: `ANNOTATOR_PROMPTS`, else the packaged prompts);
+    `timeout` is the seconds one request to a model server may take (the llm engine's default if None).
     """
     import os
 
@@ -352,7 +401,7 @@ def choose_engine(
     if model is None:
         model = server_model(base_url, api_key) if base_url else DEFAULT_MODEL
     llm = LLMEngine(model, base_url=base_url, api_key=api_key, kinds=kinds, concurrency=concurrency,
-                    prompts=_prompts(kinds, prompts))
+                    prompts=_prompts(kinds, prompts), **({"timeout": timeout} if timeout is not None else {}))
     return EngineChoice(llm, f"engine llm: {model} at {base_url or 'api.openai.com'} ({why})")
 
 

@@ -10,12 +10,15 @@ import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from annotator.errors import AnnotatorError
 from annotator.schemas import ANNOTATION_KINDS
 
-DEFAULT_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+# A folder of prompt files: a user's own folder (a Path) or the one shipped inside the package.
+PromptFolder = Path | Traversable
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,22 @@ class Prompt:
         return f"{self.kind}@{self.hash[:12]}"
 
 
-def prompts_dir() -> Path:
-    """`ANNOTATOR_PROMPTS` if set, else the project's `prompts/` folder."""
-    return Path(os.environ.get("ANNOTATOR_PROMPTS") or DEFAULT_PROMPTS)
+def packaged_prompts() -> Traversable:
+    """The prompts shipped inside the package (`annotator/prompts/`).
+
+    Found through `importlib.resources`, not a path relative to the source tree, so they are there
+    in a wheel installed anywhere (pip, pipx, uv tool) as well as in a checkout.
+    """
+    return resources.files("annotator") / "prompts"
 
 
-def load_prompts(kinds: Sequence[str] | None = None, folder: Path | None = None) -> dict[str, Prompt]:
+def prompts_dir() -> PromptFolder:
+    """`ANNOTATOR_PROMPTS` if set, else the prompts shipped with the package."""
+    folder = os.environ.get("ANNOTATOR_PROMPTS")
+    return Path(folder) if folder else packaged_prompts()
+
+
+def load_prompts(kinds: Sequence[str] | None = None, folder: PromptFolder | None = None) -> dict[str, Prompt]:
     """The prompts for `kinds` (default: every kind), read from `folder`."""
     folder = folder or prompts_dir()
     prompts = {}
@@ -57,7 +70,7 @@ def load_prompts(kinds: Sequence[str] | None = None, folder: Path | None = None)
     return prompts
 
 
-def prompted_kinds(folder: Path | None = None) -> list[str]:
+def prompted_kinds(folder: PromptFolder | None = None) -> list[str]:
     """The kinds, in `ANNOTATION_KINDS` order, that have a prompt file in `folder`."""
     folder = folder or prompts_dir()
     return [kind for kind in ANNOTATION_KINDS if (folder / f"{kind}.md").is_file()]

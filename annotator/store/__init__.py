@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +31,10 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "labels.db"
 ACTIONS = ("accept", "edit", "reject", "add", "undo")
+"""What a decision event can be; a redo is the undone event recorded again (its `redoes` names the undo)."""
 MANUAL_ORIGIN = {"engine": "manual", "model": None, "prompt": None}
 """The provenance of an item a reviewer added by hand."""
 STATUS_OF_ACTION = {"accept": "accepted", "edit": "edited", "reject": "rejected", "add": "added"}
-ACTION_OF_STATUS = {"proposed": "proposed", **{status: action for action, status in STATUS_OF_ACTION.items()}}
 
 
 def now() -> str:
@@ -94,6 +95,8 @@ class DocumentSummary:
     proposals: int
     reviewed: int
     added: int
+    failures: int = 0
+    """What the engine failed to do on it (requests without an answer, proposals it could not place)."""
 
     @property
     def percent_reviewed(self) -> float:
@@ -122,36 +125,37 @@ def _edited(annotation: Annotation | None) -> list[Any]:
     return [annotation.start, annotation.end, annotation.text, to_json(annotation.fields()), to_json(origin)]
 
 
-# Items as they stand: proposals (span and fields replaced by an edit) and items added by hand.
+# Items as they stand: proposals (span and fields those of the latest edit in effect, whatever verdict
+# followed it) and items added by hand; `item_state` holds each item's status and the decisions behind it.
 # Rows come ordered by document (in the order documents were added), then span.
-_ITEM_COLUMNS = "id, document_id, kind, start, \"end\", text, action, fields, origin, proposal_id, annotator"
+_ITEM_COLUMNS = "id, document_id, kind, start, \"end\", text, status, fields, origin, proposal_id, annotator"
 # The same item as one contract JSON object, built by SQLite: export is mostly this query.
 _RECORD_COLUMNS = """document_id,
     '{"id":' || json_quote(id) || ',"kind":' || json_quote(kind) || ',"start":' || start || ',"end":' || "end"
-    || ',"text":' || json_quote(text) || ',"status":"'
-    || CASE action WHEN 'accept' THEN 'accepted' WHEN 'edit' THEN 'edited' WHEN 'reject' THEN 'rejected'
-                   WHEN 'add' THEN 'added' ELSE action END || '",'
+    || ',"text":' || json_quote(text) || ',"status":"' || status || '",'
     || CASE WHEN fields = '{}' THEN '' ELSE substr(fields, 2, length(fields) - 2) || ',' END
     || '"origin":' || origin || '}'"""
 _ITEMS_SQL = """
 SELECT {columns} FROM (
     SELECT p.id AS id, p.document_id AS document_id, p.kind AS kind,
-           coalesce(d.start, p.start) AS start, coalesce(d."end", p."end") AS "end",
-           coalesce(d.text, p.text) AS text, coalesce(d.action, 'proposed') AS action,
-           coalesce(d.fields, p.fields) AS fields, p.origin AS origin, p.id AS proposal_id,
+           coalesce(c.start, p.start) AS start, coalesce(c."end", p."end") AS "end",
+           coalesce(c.text, p.text) AS text, coalesce(s.status, 'proposed') AS status,
+           coalesce(c.fields, p.fields) AS fields, p.origin AS origin, p.id AS proposal_id,
            d.annotator AS annotator, doc.rowid AS document_order
     FROM proposals p
     JOIN documents doc ON doc.id = p.document_id
     LEFT JOIN item_state s ON s.item_id = p.id
     LEFT JOIN decisions d ON d.id = s.decision_id
+    LEFT JOIN decisions c ON c.id = s.content_id
     WHERE {proposal_filter}
     UNION ALL
-    SELECT d.item_id, d.document_id, d.kind, d.start, d."end", d.text, 'add', d.fields, d.origin, NULL,
+    SELECT s.item_id, s.document_id, s.kind, c.start, c."end", c.text, 'added', c.fields, c.origin, NULL,
            d.annotator, doc.rowid
     FROM item_state s
     JOIN decisions d ON d.id = s.decision_id
+    JOIN decisions c ON c.id = s.content_id
     JOIN documents doc ON doc.id = s.document_id
-    WHERE s.proposal = 0 AND s.action = 'add' AND {added_filter}
+    WHERE s.proposal = 0 AND s.status = 'added' AND {added_filter}
 ) items
 WHERE {item_filter}
 ORDER BY document_order, start, "end", kind, id
@@ -283,13 +287,60 @@ class Store:
         prompt_hash: str | None = None,
         params: dict[str, Any] | None = None,
     ) -> int:
-        """Record the start of a proposal run and return its id."""
+        """Record the start of a proposal run, and the process running it; return its id."""
+        pid = os.getpid()
         with self.transaction():
             cursor = self.conn.execute(
-                "INSERT INTO runs (engine, model, prompt_name, prompt_hash, params, started_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [engine, model, prompt_name, prompt_hash, to_json(params or {}), now()],
+                "INSERT INTO runs (engine, model, prompt_name, prompt_hash, params, started_at, pid, host, process) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [engine, model, prompt_name, prompt_hash, to_json(params or {}), now(), pid, socket.gethostname(),
+                 _process_started(pid)],
             )
         return int(cursor.lastrowid or 0)
+
+    def close_abandoned_runs(self) -> list[int]:
+        """Mark interrupted every unfinished run whose process has ended (killed, crashed); return their ids.
+
+        A run is left alone while its process lives: same host, the pid exists and (where `/proc`
+        tells) started when the run's process did, so a reused pid is not mistaken for it. SQLite's
+        WAL works on one machine only, so a run from another host cannot be checked and is left
+        alone too. A run recorded before processes were (no pid) is taken for dead after a day.
+        """
+        host = socket.gethostname()
+        day_ago = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat(timespec="microseconds")
+        dead = [
+            (run_id, pid)
+            for run_id, pid, run_host, process, started_at in self.conn.execute(
+                "SELECT id, pid, host, process, started_at FROM runs WHERE finished_at IS NULL"
+            )
+            if (started_at < day_ago if pid is None else run_host == host and not _process_alive(pid, process))
+        ]
+        if not dead:
+            return []
+        with self.transaction():
+            for run_id, pid in dead:
+                ended = f"process {pid} ended" if pid is not None else "its process ended"
+                # What it stored before it died; a killed run never got to count.
+                self.conn.execute(
+                    "UPDATE runs SET finished_at = :at, error = :error, "
+                    "documents = (SELECT count(*) FROM (SELECT document_id FROM proposals WHERE run_id = :id "
+                    "UNION SELECT document_id FROM proposal_failures WHERE run_id = :id)), "
+                    "failures = (SELECT count(*) FROM proposal_failures WHERE run_id = :id) "
+                    "WHERE id = :id AND finished_at IS NULL",
+                    {"at": now(), "error": f"interrupted: {ended} before the run finished (killed or crashed)",
+                     "id": run_id},
+                )
+        return [run_id for run_id, _ in dead]
+
+    def run_counts(self) -> dict[str, int]:
+        """Runs by state: `running` (unfinished), `interrupted`, `failed` (ended on an error) and `finished`."""
+        counts = {"running": 0, "interrupted": 0, "failed": 0, "finished": 0}
+        for state, count in self.conn.execute(
+            "SELECT CASE WHEN finished_at IS NULL THEN 'running' WHEN error LIKE 'interrupted%' THEN 'interrupted' "
+            "WHEN error IS NOT NULL THEN 'failed' ELSE 'finished' END, count(*) FROM runs GROUP BY 1"
+        ):
+            counts[state] = count
+        return counts
 
     def finish_run(
         self,
@@ -404,7 +455,8 @@ class Store:
         """Every document in the order added, with its proposal and review counts, without its text."""
         rows = self.conn.execute(
             "SELECT d.id, d.title, d.source, count(p.id), count(s.item_id), "
-            "(SELECT count(*) FROM item_state a WHERE a.document_id = d.id AND a.proposal = 0 AND a.action = 'add') "
+            "(SELECT count(*) FROM item_state a WHERE a.document_id = d.id AND a.proposal = 0 AND a.status = 'added'), "
+            "(SELECT count(*) FROM proposal_failures f WHERE f.document_id = d.id) "
             "FROM documents d LEFT JOIN proposals p ON p.document_id = d.id "
             "LEFT JOIN item_state s ON s.item_id = p.id GROUP BY d.id ORDER BY d.rowid"
         )
@@ -464,13 +516,13 @@ class Store:
     def undo(self, annotator: str | None = None) -> dict[str, Any] | None:
         """Undo the latest decision still in effect (by `annotator`, if given) with an undo event.
 
-        Returns the decision undone (`id`, `item_id`, `document_id`, `action`), or None when there
-        is nothing left to undo. Undo is unlimited: each call walks one decision further back,
+        Returns the decision undone (`id`, `item_id`, `document_id`, `kind`, `action`), or None when
+        there is nothing left to undo. Undo is unlimited: each call walks one decision further back,
         across documents and sessions.
         """
         with self.transaction():
             row = self.conn.execute(
-                "SELECT d.id, d.item_id, d.document_id, d.action FROM decisions d "
+                "SELECT d.id, d.item_id, d.document_id, d.kind, d.action FROM decisions d "
                 "WHERE d.action != 'undo' AND (? IS NULL OR d.annotator = ?) "
                 "AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) "
                 "ORDER BY d.id DESC LIMIT 1",
@@ -484,7 +536,34 @@ class Store:
                 "FROM decisions WHERE id = ?",
                 [annotator or "unknown", self.session, now(), row[0]],
             )
-        return {"id": row[0], "item_id": row[1], "document_id": row[2], "action": row[3]}
+        return dict(zip(("id", "item_id", "document_id", "kind", "action"), row))
+
+    def redo(self, annotator: str) -> dict[str, Any] | None:
+        """Take back `annotator`'s latest undo that is still undone: its decision is recorded again.
+
+        The new event is a copy of the undone decision (action, span, fields) naming the undo it takes
+        back in `redoes`. Only undos made since the annotator's last new decision can be redone, latest
+        first, as in an editor. Returns the decision redone (as `undo()` does), or None.
+        """
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT u.id, d.id, d.item_id, d.document_id, d.kind, d.action FROM decisions u "
+                "JOIN decisions d ON d.id = u.undoes "
+                "WHERE u.action = 'undo' AND u.annotator = ? AND u.id > coalesce(("
+                "    SELECT max(f.id) FROM decisions f WHERE f.annotator = ? AND f.action != 'undo' AND f.redoes IS NULL"
+                "), 0) AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.redoes = u.id) "
+                "ORDER BY u.id DESC LIMIT 1",
+                [annotator, annotator],
+            ).fetchone()
+            if row is None:
+                return None
+            cursor = self.conn.execute(
+                "INSERT INTO decisions (item_id, proposal_id, document_id, kind, action, start, \"end\", text, fields, "
+                "origin, redoes, annotator, session, created_at) SELECT item_id, proposal_id, document_id, kind, action, "
+                "start, \"end\", text, fields, origin, ?, ?, ?, ? FROM decisions WHERE id = ?",
+                [row[0], annotator, self.session, now(), row[1]],
+            )
+        return {"id": int(cursor.lastrowid or 0), **dict(zip(("item_id", "document_id", "kind", "action"), row[2:]))}
 
     def item_document(self, item_id: str) -> str | None:
         """The document a proposal or added item belongs to, or None if the id is unknown."""
@@ -504,19 +583,23 @@ class Store:
         """Documents with at least one decision in effect."""
         return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM item_state")}
 
-    def derived_item_state(self) -> dict[str, int]:
-        """The decision in effect for each item, computed from the log alone (checks `item_state`)."""
-        return dict(
-            self.conn.execute(
-                "SELECT e.item_id, max(e.id) FROM decisions e WHERE e.action != 'undo' "
-                "AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id) GROUP BY e.item_id"
-            )
+    def derived_item_state(self) -> dict[str, tuple[int, int | None]]:
+        """For each item, the decision in effect and its latest edit or add in effect, from the log alone.
+
+        The same pairs as `item_state`'s (`decision_id`, `content_id`): the tests compare the two.
+        """
+        in_effect = "NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)"
+        rows = self.conn.execute(
+            f"SELECT v.item_id, v.decision_id, (SELECT max(e.id) FROM decisions e WHERE e.item_id = v.item_id "
+            f"AND e.action IN ('edit', 'add') AND {in_effect}) FROM (SELECT e.item_id, max(e.id) AS decision_id "
+            f"FROM decisions e WHERE e.action != 'undo' AND {in_effect} GROUP BY e.item_id) v"
         )
+        return {item_id: (decision_id, content_id) for item_id, decision_id, content_id in rows}
 
     def decisions(self, item_id: str) -> list[dict[str, Any]]:
         """Every event recorded for an item, oldest first."""
         cursor = self.conn.execute(
-            "SELECT id, action, start, \"end\", text, fields, undoes, annotator, session, created_at FROM decisions "
+            "SELECT id, action, start, \"end\", text, fields, undoes, redoes, annotator, session, created_at FROM decisions "
             "WHERE item_id = ? ORDER BY id",
             [item_id],
         )
@@ -530,14 +613,19 @@ class Store:
         document_id: str | None = None,
         statuses: Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
+        item_id: str | None = None,
     ) -> Iterator[StoredAnnotation]:
-        """Items as they stand now, by document (in the order documents were added), then span."""
-        for row in self._items(_ITEM_COLUMNS, document_id, statuses, kinds):
+        """Items as they stand now (only `item_id`, if given), by document (in the order added), then span."""
+        for row in self._items(_ITEM_COLUMNS, document_id, statuses, kinds, item_id):
             yield StoredAnnotation(
                 id=row[0], document_id=row[1], kind=row[2], start=row[3], end=row[4], text=row[5],
-                status=STATUS_OF_ACTION.get(row[6], row[6]), fields_json=row[7], origin_json=row[8],
+                status=row[6], fields_json=row[7], origin_json=row[8],
                 proposal_id=row[9], annotator=row[10],
             )
+
+    def annotation(self, item_id: str, document_id: str) -> StoredAnnotation | None:
+        """One item of a document as it stands now, or None (unknown, or an added item withdrawn)."""
+        return next(self.annotations(document_id, item_id=item_id), None)
 
     def annotation_records(
         self, statuses: Sequence[str] | None = None, kinds: Sequence[str] | None = None
@@ -546,26 +634,41 @@ class Store:
         return self._items(_RECORD_COLUMNS, None, statuses, kinds)
 
     def _items(
-        self, columns: str, document_id: str | None, statuses: Sequence[str] | None, kinds: Sequence[str] | None
+        self,
+        columns: str,
+        document_id: str | None,
+        statuses: Sequence[str] | None,
+        kinds: Sequence[str] | None,
+        item_id: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         where = ["1"]
-        params: dict[str, Any] = {"document_id": document_id}
+        params: dict[str, Any] = {"document_id": document_id, "item_id": item_id}
         if statuses is not None:
-            actions = [ACTION_OF_STATUS[status] for status in statuses]
-            where.append(f"action IN ({', '.join(f':a{i}' for i in range(len(actions)))})")
-            params.update({f"a{i}": action for i, action in enumerate(actions)})
+            where.append(f"status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
+            params.update({f"s{i}": status for i, status in enumerate(statuses)})
         if kinds is not None:
             where.append(f"kind IN ({', '.join(f':k{i}' for i in range(len(kinds)))})")
             params.update({f"k{i}": kind for i, kind in enumerate(kinds)})
-        # Two forms, so that one document's items are found through the indexes.
-        by_document = document_id is not None
+        # Three forms, so that one document's items, or one item, are found through the indexes.
+        proposal_filter, added_filter = "1", "1"
+        if item_id is not None:
+            proposal_filter, added_filter = "p.id = :item_id", "s.item_id = :item_id"
+        elif document_id is not None:
+            proposal_filter, added_filter = "p.document_id = :document_id", "s.document_id = :document_id"
         sql = _ITEMS_SQL.format(
             columns=columns,
-            proposal_filter="p.document_id = :document_id" if by_document else "1",
-            added_filter="s.document_id = :document_id" if by_document else "1",
+            proposal_filter=proposal_filter,
+            added_filter=added_filter,
             item_filter=" AND ".join(where),
         )
         return self.conn.execute(sql, params)
+
+    def undecided_counts(self) -> dict[str, int]:
+        """For each document under review (some of its items decided, some not), how many proposals are undecided."""
+        return dict(self.conn.execute(
+            "SELECT p.document_id, count(*) FROM proposals p LEFT JOIN item_state s ON s.item_id = p.id "
+            "WHERE s.item_id IS NULL AND p.document_id IN (SELECT document_id FROM item_state) GROUP BY p.document_id"
+        ))
 
     def fully_reviewed_document_ids(self) -> list[str]:
         """Documents with a decision on every proposal (and at least one decision), in the order added.
@@ -645,13 +748,13 @@ class Store:
         by_status_kind: dict[tuple[str, str], int] = {}
         for kind, count in self.conn.execute("SELECT kind, count(*) FROM proposals GROUP BY kind"):
             by_status_kind[("proposed", kind)] = count
-        for kind, action, proposal, count in self.conn.execute(
-            "SELECT kind, action, proposal, count(*) FROM item_state GROUP BY kind, action, proposal"
+        for kind, status, proposal, count in self.conn.execute(
+            "SELECT kind, status, proposal, count(*) FROM item_state GROUP BY kind, status, proposal"
         ):
             if proposal:
                 by_status_kind[("proposed", kind)] -= count
-            if proposal or action == "add":
-                key = (STATUS_OF_ACTION[action], kind)
+            if proposal or status == "added":
+                key = (status, kind)
                 by_status_kind[key] = by_status_kind.get(key, 0) + count
         by_status_kind = {key: count for key, count in by_status_kind.items() if count}
         proposals = sum(n for (status, _), n in by_status_kind.items() if status != "added")
@@ -664,6 +767,32 @@ class Store:
             "by_status_kind": by_status_kind,
             "percent_reviewed": 100.0 * (proposals - unreviewed) / proposals if proposals else 0.0,
         }
+
+
+def _process_started(pid: int) -> str | None:
+    """When process `pid` started (boot id and clock ticks since boot), or None where `/proc` cannot say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    # The command name, in parentheses, may hold spaces: count fields from after it. starttime is field 22.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def _process_alive(pid: int, started: str | None) -> bool:
+    """Whether the process that started at `started` with this pid still runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: it exists
+    if started is None:
+        return True
+    now_started = _process_started(pid)
+    return now_started is None or now_started == started
 
 
 def _document(row: Sequence[Any]) -> Document:
@@ -689,4 +818,8 @@ def open_db(path: str | os.PathLike[str] | None = None) -> Store:
             migrations.apply(store.db)
     except sqlite3.DatabaseError as error:
         raise AnnotatorError(f"{path}: not an annotator database ({error})") from None
+    try:
+        store.close_abandoned_runs()
+    except sqlite3.OperationalError:
+        pass  # a read-only file, or a long write elsewhere: the next open marks them
     return store

@@ -216,7 +216,85 @@ def m003_eval_runs(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_proposal_provenance, m003_eval_runs]
+# The status an item stands at, from the decision in effect (`verdict`) and the latest edit or add in
+# effect (`content`, may be null): rejected; added (no proposal); edited while an edit is in effect;
+# accepted. An accept confirms the item as it stands, so an edited item accepted stays edited, with
+# its edited values.
+_STATUS = """CASE
+    WHEN {verdict}.action = 'reject' THEN 'rejected'
+    WHEN {verdict}.proposal_id IS NULL THEN 'added'
+    WHEN {content} IS NOT NULL THEN 'edited'
+    ELSE 'accepted' END"""
+# The latest edit or add of an item that is still in effect (not undone).
+_CONTENT = """(SELECT max(e.id) FROM decisions e WHERE e.item_id = {item} AND e.action IN ('edit', 'add')
+    AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id))"""
+
+
+def m004_item_content_and_redo(db: Database) -> None:
+    """What an item stands at is its latest edit (or add) in effect, whatever verdict follows; redo.
+
+    `item_state` gains `content_id` (the decision whose span and fields stand, null for the proposal
+    as proposed) and `status`, both kept by the triggers; `decisions` gains `redoes`: a redo is the
+    undone decision recorded again, naming the undo it takes back.
+    """
+    verdict_status = _STATUS.format(verdict="NEW", content="content.id")
+    db.executescript(
+        f"""
+        ALTER TABLE item_state ADD COLUMN content_id INTEGER REFERENCES decisions(id);
+        ALTER TABLE item_state ADD COLUMN status TEXT;
+        ALTER TABLE decisions ADD COLUMN redoes INTEGER REFERENCES decisions(id);
+        CREATE UNIQUE INDEX decisions_redoes ON decisions(redoes);
+        CREATE INDEX decisions_annotator ON decisions(annotator, id);
+        DROP INDEX item_state_counts;
+        CREATE INDEX item_state_counts ON item_state(kind, status, proposal);
+
+        DROP TRIGGER decisions_take_effect;
+        CREATE TRIGGER decisions_take_effect AFTER INSERT ON decisions WHEN NEW.action != 'undo'
+        BEGIN
+            INSERT OR REPLACE INTO item_state (item_id, decision_id, action, kind, document_id, proposal, content_id, status)
+            SELECT NEW.item_id, NEW.id, NEW.action, NEW.kind, NEW.document_id, NEW.proposal_id IS NOT NULL,
+                   content.id, {verdict_status}
+            FROM (SELECT CASE WHEN NEW.action IN ('edit', 'add') THEN NEW.id
+                              ELSE (SELECT content_id FROM item_state WHERE item_id = NEW.item_id) END AS id) content;
+        END;
+
+        DROP TRIGGER decisions_undo_takes_effect;
+        CREATE TRIGGER decisions_undo_takes_effect AFTER INSERT ON decisions WHEN NEW.action = 'undo'
+        BEGIN
+            DELETE FROM item_state WHERE item_id = NEW.item_id;
+            INSERT INTO item_state (item_id, decision_id, action, kind, document_id, proposal, content_id, status)
+            SELECT d.item_id, d.id, d.action, d.kind, d.document_id, d.proposal_id IS NOT NULL,
+                   content.id, {_STATUS.format(verdict="d", content="content.id")}
+            FROM decisions d, (SELECT {_CONTENT.format(item="NEW.item_id")} AS id) content
+            WHERE d.id = (
+                SELECT max(e.id) FROM decisions e
+                WHERE e.item_id = NEW.item_id AND e.action != 'undo'
+                  AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)
+            );
+        END;
+
+        UPDATE item_state SET content_id = {_CONTENT.format(item="item_state.item_id")};
+        UPDATE item_state SET status = (
+            SELECT {_STATUS.format(verdict="d", content="item_state.content_id")}
+            FROM decisions d WHERE d.id = item_state.decision_id
+        );
+        """
+    )
+
+
+def m005_run_owner(db: Database) -> None:
+    """Which process runs a proposal run, so that a run whose process died can be told from a live one."""
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;      -- the process running it
+        ALTER TABLE runs ADD COLUMN host TEXT;        -- the machine it runs on (WAL: always this one)
+        ALTER TABLE runs ADD COLUMN process TEXT;     -- when that process started, so a reused pid is not taken for it
+        CREATE INDEX runs_unfinished ON runs(id) WHERE finished_at IS NULL;
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_proposal_provenance, m003_eval_runs, m004_item_content_and_redo, m005_run_owner]
 
 
 def pending(conn: sqlite3.Connection) -> list[str]:

@@ -46,9 +46,16 @@ class ReviewApp(App[None]):
         self.queue.open(self.start_index)
         if self.queue.current is not None and self.queue.current.status != "proposed":
             self.queue.next_unreviewed()  # resume where the review stopped
-        self.push_screen(ReviewScreen(self.queue))
-        if self.engine is not None and self.pending:
+        proposing = self.engine is not None and bool(self.pending)
+        starting = f"{self.engine.name}: starting on {len(self.pending)} documents…" if proposing else ""  # type: ignore[union-attr]
+        self.review_screen = ReviewScreen(self.queue, starting)
+        self.push_screen(self.review_screen)
+        if proposing:
             self.propose_in_background()
+
+    def tell_review(self, message: ProposalsArrived | EngineStatusChanged) -> None:
+        """Send a worker's news to the review screen, even while a form or list is open above it."""
+        self.review_screen.post_message(message)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def propose_in_background(self) -> None:
@@ -62,21 +69,29 @@ class ReviewApp(App[None]):
                 if document is not None:
                     documents_by_id[document_id] = document
             documents = [documents_by_id[i] for i in self.pending if i in documents_by_id]
-            self.post_message(EngineStatusChanged(f"{engine.name}: proposing for {len(documents)} documents"))
+            self.tell_review(EngineStatusChanged(f"{engine.name}: proposing for {len(documents)} documents"))
+            last_failure = ""
 
             def arrived(document_id: str, result: DocumentResult) -> None:
-                self.screen.post_message(ProposalsArrived(document_id, len(result.proposals), len(result.failures)))
+                nonlocal last_failure
+                if result.failures:
+                    last_failure = result.failures[-1].reason
+                self.tell_review(ProposalsArrived(document_id, len(result.proposals), len(result.failures)))
+
+            def status(counts: RunProgress, state: str) -> str:
+                failures = f", {counts.failures} failures" if counts.failures else ""
+                last = f"\nlast failure: {last_failure[:120]}" if last_failure else ""
+                return f"{engine.name}: {state} {counts.done}/{counts.total} documents{failures}{last}"
 
             def progress(counts: RunProgress) -> None:
-                self.screen.post_message(EngineStatusChanged(
-                    f"{engine.name}: {counts.done}/{counts.total} documents, {counts.failures} failures"))
+                self.tell_review(EngineStatusChanged(status(counts, "proposed")))
 
             try:
-                asyncio.run(propose_documents(store, documents, engine, progress, arrived))
+                summary = asyncio.run(propose_documents(store, documents, engine, progress, arrived))
             except Exception as error:  # noqa: BLE001 - shown to the reviewer, the review goes on
-                self.screen.post_message(EngineStatusChanged(f"{engine.name} stopped: {error}"[:200]))
+                self.tell_review(EngineStatusChanged(f"{engine.name} stopped: {error}"[:200]))
                 return
-        self.screen.post_message(EngineStatusChanged(f"{engine.name}: done ({len(documents)} documents)"))
+        self.tell_review(EngineStatusChanged(status(summary.progress, "done,")))
 
 
 def create_app(

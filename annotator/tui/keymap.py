@@ -29,6 +29,7 @@ REVIEW_BINDINGS = [
     Binding("K,pageup", "previous_document", "Prev doc", id="previous_document", show=False),
     Binding("tab", "next_unreviewed", "Next unreviewed", id="next_unreviewed", priority=True),
     Binding("u", "undo", "Undo", id="undo"),
+    Binding("ctrl+r,U", "redo", "Redo", id="redo", show=False),
     Binding("n", "add", "Add missed", id="add"),
     Binding("s", "adjust_span", "Adjust span", id="adjust_span"),
     Binding("1", "filter_kind('quote')", "Quotes", id="filter_quote", show=False),

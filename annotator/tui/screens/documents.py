@@ -29,7 +29,7 @@ class DocumentsScreen(ModalScreen["int | None"]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("title", "source", "proposals", "added", "reviewed")
+        table.add_columns("title", "source", "proposals", "added", "reviewed", "failures")
         self._fill()
         table.focus()
 
@@ -48,7 +48,7 @@ class DocumentsScreen(ModalScreen["int | None"]):
         for summary in self.visible():
             table.add_row(
                 (summary.title or "")[:60], summary.source[-40:], str(summary.proposals), str(summary.added),
-                f"{summary.percent_reviewed:.0f}%", key=summary.id,
+                f"{summary.percent_reviewed:.0f}%", str(summary.failures or ""), key=summary.id,
             )
 
     def on_input_changed(self, event: Input.Changed) -> None:

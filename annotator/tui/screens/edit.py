@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from annotator.review import speaker_mention_for
 from annotator.schemas import Annotation
 from annotator.tui.keymap import EDIT_BINDINGS
 
@@ -223,7 +224,7 @@ class EditModal(ModalScreen["Annotation | None"]):
         data.update(self.values())
         await self.query(".field-error").remove()
         try:
-            annotation = cls.model_validate(data, context={"document": self.document})
+            annotation = cls.model_validate(data, context={"document": self.document, "reviewed": True})
         except ValidationError as error:
             await self._show_errors(error)
             return
@@ -253,6 +254,22 @@ class EditModal(ModalScreen["Annotation | None"]):
             if re.search(rf"\b{re.escape(spec.name)}\b", message):
                 return spec.name
         return None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A quote's speaker mention follows its speaker as it is typed: kept while it fits the name,
+        else moved to the name's mention nearest the quote, or cleared when the text never names them."""
+        if event.input.id != "field-speaker" or not {"speaker_start", "speaker_end"} <= {s.name for s in self.specs}:
+            return
+        original = (getattr(self.annotation, "speaker_start", None), getattr(self.annotation, "speaker_end", None))
+        speaker = event.value.strip() or None
+        if speaker == getattr(self.annotation, "speaker", None):
+            mention = {"speaker_start": original[0], "speaker_end": original[1]}  # as it was: nothing to follow
+        else:
+            mention = speaker_mention_for(self.document, speaker, self.annotation.start, self.annotation.end, original)
+        for name in ("speaker_start", "speaker_end"):
+            control = self.field(name)
+            if isinstance(control, Input):
+                control.value = _shown(mention[name])
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in a field saves, as ctrl+s does."""

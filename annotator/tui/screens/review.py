@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from annotator.errors import AnnotatorError
-from annotator.review import ReviewQueue, annotation_of
-from annotator.schemas import Annotation, annotation_class
+from annotator.review import Reversal, ReviewQueue, annotation_of, draft_annotation
+from annotator.schemas import Annotation
 from annotator.store import StoredAnnotation
 from annotator.tui.keymap import REVIEW_BINDINGS
 from annotator.tui.messages import EngineStatusChanged, ProposalsArrived
@@ -28,10 +30,12 @@ class ReviewScreen(Screen[None]):
 
     BINDINGS = REVIEW_BINDINGS
 
-    def __init__(self, queue: ReviewQueue) -> None:
+    def __init__(self, queue: ReviewQueue, engine_status: str = "") -> None:
         super().__init__()
         self.queue = queue
         self.notice = ""
+        self.engine_status = engine_status
+        self.document_failures: list[dict[str, str]] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="review"):
@@ -39,7 +43,7 @@ class ReviewScreen(Screen[None]):
             with Vertical(id="sidebar"):
                 yield Static(id="card")
                 yield Static(id="progress")
-                yield Static(id="engine")
+                yield Static(self.engine_status, id="engine")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -56,6 +60,7 @@ class ReviewScreen(Screen[None]):
         """Draw the current document from scratch (a new document, a filter, an undo)."""
         queue = self.queue
         text = queue.document.text if queue.document else ""
+        self.document_failures = queue.store.failures(queue.document.id) if queue.document else []
         current = queue.current
         self.article.set_document(text, [highlight(i) for i in queue.items], current.id if current else None)
         self.show_current()
@@ -72,8 +77,10 @@ class ReviewScreen(Screen[None]):
 
     def card(self, item: StoredAnnotation | None) -> Text:
         """The current item's fields, its status and where it came from."""
+        failed = self.failures_line()
         if item is None:
-            return Text.from_markup("[dim]No items here.[/]\n\n[b]n[/] add a missed annotation · [b]J[/] next document")
+            empty = "[dim]No items here.[/]\n\n[b]n[/] add a missed annotation · [b]J[/] next document"
+            return Text.from_markup(f"{failed}\n\n{empty}" if failed else empty)
         lines = [f"[b]{item.kind}[/]  [reverse] {item.status} [/]", f"[i]{escape(item.text[:300])}[/]", ""]
         for name, value in item.fields().items():
             if name in ("speaker_start", "speaker_end"):
@@ -89,7 +96,18 @@ class ReviewScreen(Screen[None]):
             lines.append(f"[yellow]changed[/] {change.field}: {escape(str(change.before))} → {escape(str(change.after))}")
         if item.annotator:
             lines.append(f"[dim]by[/] {escape(item.annotator)}")
+        if failed:
+            lines += ["", failed]
         return Text.from_markup("\n".join(lines))
+
+    def failures_line(self) -> str:
+        """What the engine failed to do on this document (markup), or '' when it failed nowhere here."""
+        if not self.document_failures:
+            return ""
+        last = self.document_failures[-1]
+        kind = f" ({escape(last['kind'])})" if last.get("kind") else ""
+        return (f"[red]engine: {len(self.document_failures)} failures on this document[/]\n"
+                f"[dim]last{kind}:[/] {escape(str(last['reason'])[:160])}")
 
     def progress(self) -> Text:
         """Where the reviewer is: item, document, filters."""
@@ -162,9 +180,16 @@ class ReviewScreen(Screen[None]):
             self.show_current()
 
     def action_undo(self) -> None:
-        """Undo your latest decision, in whatever document it was."""
-        undone = self.queue.undo()
-        self.notice = f"undid {undone['action']}" if undone else "nothing to undo"
+        """Undo your latest decision, in whatever document it was, and say what was undone."""
+        self._reversed(self.queue.undo(), "undid", "nothing to undo")
+
+    def action_redo(self) -> None:
+        """Redo your latest undo (until you decide something new), and say what was redone."""
+        self._reversed(self.queue.redo(), "redid", "nothing to redo")
+
+    def _reversed(self, reversal: Reversal | None, verb: str, nothing: str) -> None:
+        self.notice = reversal.describe(verb) if reversal else nothing
+        self.notify(self.notice, title=verb.capitalize() if reversal else None, timeout=4)
         self.show_document()
 
     def action_filter_kind(self, kind: str) -> None:
@@ -208,9 +233,18 @@ class ReviewScreen(Screen[None]):
 
         def saved(annotation: Annotation | None) -> None:
             if annotation is not None:
-                self._after_decision(self.queue.edit(annotation))
+                self._decide(lambda: self.queue.edit(annotation))
 
         self.app.push_screen(EditModal(annotation_of(item), self.queue.document.text), saved)
+
+    def _decide(self, decision: Callable[[], StoredAnnotation | None]) -> None:
+        """Make a decision that the core may refuse (a value that breaks a rule): say why, change nothing."""
+        try:
+            item = decision()
+        except AnnotatorError as error:
+            self.notify(str(error), title="Not saved", severity="error", timeout=8)
+            return
+        self._after_decision(item)
 
     def action_adjust_span(self) -> None:
         """Move the current item's boundaries by word or character; confirming records an edit."""
@@ -227,7 +261,7 @@ class ReviewScreen(Screen[None]):
                 return
             start, end, _ = span
             annotation = annotation_of(item).model_copy(update={"start": start, "end": end, "text": document[start:end]})
-            self._after_decision(self.queue.edit(annotation))
+            self._decide(lambda: self.queue.edit(annotation))
 
         self.app.push_screen(SpanScreen(self.article, item.start, item.end, item.kind, choose_kind=False), chosen)
 
@@ -245,16 +279,21 @@ class ReviewScreen(Screen[None]):
         kind = self.queue.kinds[0] if self.queue.kinds else "quote"
 
         def added(annotation: Annotation | None) -> None:
-            if annotation is not None:
+            if annotation is None:
+                return
+            try:
                 item = self.queue.add(annotation)
-                self.show_document()
-                self.notice = f"added {item.kind}"
-                self.show_current()
+            except AnnotatorError as error:
+                self.notify(str(error), title="Not added", severity="error", timeout=8)
+                return
+            self.show_document()
+            self.notice = f"added {item.kind}"
+            self.show_current()
 
         def chosen(span: tuple[int, int, str] | None) -> None:
             self.article.set_selection(None)
             if span is not None:
-                draft = blank_annotation(span[2], span[0], span[1], document)
+                draft = draft_annotation(span[2], span[0], span[1], document)
                 self.app.push_screen(EditModal(draft, document, title=f"New {span[2]}"), added)
 
         self.app.push_screen(SpanScreen(self.article, start, end, kind, choose_kind=True), chosen)
@@ -276,26 +315,7 @@ class ReviewScreen(Screen[None]):
             self.query_one("#progress", Static).update(self.progress(), layout=False)
 
     def on_engine_status_changed(self, event: EngineStatusChanged) -> None:
-        """Show what the background engine is doing."""
+        """Show what the background engine is doing; it stays until the engine says something new."""
+        self.engine_status = event.text
         self.query_one("#engine", Static).update(event.text, layout=False)
 
-
-def blank_annotation(kind: str, start: int, end: int, document: str) -> Annotation:
-    """A new annotation of `kind` on `document[start:end]`, with the fields a model would need filled."""
-    import re
-
-    cls = annotation_class(kind)
-    text = document[start:end]
-    defaults: dict[str, object] = {}
-    if "value" in cls.model_fields:
-        number = re.search(r"\d[\d,]*(?:\.\d+)?", text)
-        defaults["value"] = float(number.group().replace(",", "")) if number else 0.0
-    for name in ("holder", "target"):
-        if name in cls.model_fields:
-            defaults[name] = "?"
-    if "polarity" in cls.model_fields:
-        defaults["polarity"] = "neutral"
-    try:
-        return cls.model_validate({"kind": kind, "start": start, "end": end, "text": text, "status": "added", **defaults})
-    except Exception as error:  # noqa: BLE001 - a kind whose required fields have no default
-        raise AnnotatorError(f"cannot start a new {kind}: {error}") from None
