@@ -67,8 +67,10 @@ def propose_with_llm(work: Path) -> str:
         return reply_for(request, {"items": [QUOTE] if "QUOTATION" in system else []})
 
     (work / "article.txt").write_text(ARTICLE, encoding="utf-8")
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"ANNOTATOR_PROMPTS", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANNOTATOR_DB"}}
+    # None of this machine's settings may steer the smoke test: no ANNOTATOR_* or OPENAI_* variable,
+    # and a config folder of its own (no config.toml or keys.toml of a developer's).
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANNOTATOR_", "OPENAI_"))}
+    env["XDG_CONFIG_HOME"] = str(work / "config")
     script = Path(sys.executable).with_name("annotator")
     with ScriptedServer(answer) as server:
         done = subprocess.run(

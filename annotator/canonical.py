@@ -18,6 +18,12 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def canonical_key(value: Any) -> str:
+    """The form a value is hashed in for an id or a cache key: compact JSON with sorted keys, so
+    that the same content always gives the same hash, however its mappings were ordered."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 def document_id(text: str) -> str:
     """The content id of a document: `sha256:` and the hex digest of its UTF-8 text."""
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

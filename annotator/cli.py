@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from annotator import __version__
 from annotator.errors import AnnotatorError
 from annotator.canonical import STATUSES
 from annotator.store import DEFAULT_DB, Store, open_db
+
+if TYPE_CHECKING:
+    from annotator.config import Settings
 
 app = typer.Typer(
     name="annotator",
@@ -32,17 +35,16 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DbOption = Annotated[
-    Path,
-    typer.Option("--db", envvar="ANNOTATOR_DB", help="The SQLite gold store.", show_default=True),
-]
+# Each option below is also a setting (annotator/config.py): a flag typed on the command line wins,
+# else the environment, else the config file, else the default shown here, which is the setting's.
+DbOption = Annotated[Path, typer.Option("--db", help="The SQLite gold store.", show_default=True)]
 EngineOption = Annotated[
     str, typer.Option("--engine", help="auto (llm if a key or base URL is set, else rules), rules, llm or local.")
 ]
-ModelOption = Annotated[Optional[str], typer.Option("--model", envvar="ANNOTATOR_MODEL", help="Model name.")]
+ModelOption = Annotated[Optional[str], typer.Option("--model", help="Model name.")]
 BaseUrlOption = Annotated[
     Optional[str],
-    typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp)."),
+    typer.Option("--base-url", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp)."),
 ]
 GgufOption = Annotated[Optional[str], typer.Option("--gguf", help="GGUF model file for --engine local.")]
 PromptsOption = Annotated[
@@ -55,11 +57,13 @@ PromptsOption = Annotated[
 TimeoutOption = Annotated[
     Optional[float],
     typer.Option(
-        "--timeout", envvar="ANNOTATOR_TIMEOUT",
+        "--timeout",
         help="Seconds one request to a model server may take, start to last byte (default 120); "
         "a document gets twice that in all, retries included.",
     ),
 ]
+ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")]
+MaxSizeOption = Annotated[str, typer.Option("--max-size", help="Skip files larger than this.")]
 KindOption = Annotated[
     Optional[list[str]],
     typer.Option("--kind", help="Only this kind (quote, figure, stance, …); repeat for several."),
@@ -74,6 +78,28 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one error line on stderr and return the exit to raise."""
     errors.print(f"error: {message}", markup=False)
     return typer.Exit(code)
+
+
+SETTING_OF_FLAG = {"annotator": "name"}
+"""A flag whose setting has another name (the others are named alike)."""
+
+
+def settings_of(ctx: typer.Context, **flags: Any) -> Settings:
+    """The command's settings: the flags typed on its command line over the environment over the config file.
+
+    `flags` are the command's parameters by name. Only those typed are passed on, so an option's
+    shown default never hides a value from the environment or the config file.
+    """
+    from annotator.config import load_settings
+
+    typed = {
+        SETTING_OF_FLAG.get(name, name): value for name, value in flags.items()
+        if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    }
+    try:
+        return load_settings(**typed)
+    except AnnotatorError as error:
+        raise fail(str(error)) from None
 
 
 def require_db(db: Path) -> None:
@@ -128,27 +154,23 @@ def main(
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .jsonl), read recursively.")],
     db: DbOption = Path(DEFAULT_DB),
-    max_size: Annotated[
-        str, typer.Option("--max-size", envvar="ANNOTATOR_MAX_SIZE", help="Skip files larger than this.")
-    ] = "5MB",
+    max_size: MaxSizeOption = "5MB",
 ) -> None:
     """Store articles as documents; re-ingesting the same text is a no-op.
 
     Example: annotator ingest seeds/
     """
-    from annotator.ingest import parse_size, read_paths
+    from annotator.ingest import read_paths
 
-    try:
-        limit = parse_size(max_size)
-    except AnnotatorError as error:
-        raise fail(str(error)) from None
-    report = read_paths(paths, limit)
+    settings = settings_of(ctx, db=db, max_size=max_size)
+    report = read_paths(paths, settings.size_limit())
     for message in report.errors:
         # Messages name files as they are (escaped only where unprintable): no `:name:` emoji either.
         errors.print(f"error: {message}", markup=False, emoji=False)
-    with store_at(db) as store:
+    with store_at(settings.db) as store:
         created = store.add_documents(report.documents)
     new = sum(created)
     console.print(f"ingested {new}, duplicates {len(created) - new}, skipped {len(report.errors)}")
@@ -158,12 +180,13 @@ def ingest(
 
 @app.command()
 def propose(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to propose for; they are ingested first.")],
     engine: EngineOption = "auto",
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     kind: KindOption = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    concurrency: ConcurrencyOption = 8,
     timeout: TimeoutOption = None,
     gguf: GgufOption = None,
     prompts: PromptsOption = None,
@@ -171,7 +194,7 @@ def propose(
         Optional[Path], typer.Option("--out", help="Also write the proposals as contract JSONL (status proposed).")
     ] = None,
     db: DbOption = Path(DEFAULT_DB),
-    max_size: Annotated[str, typer.Option("--max-size", help="Skip files larger than this.")] = "5MB",
+    max_size: MaxSizeOption = "5MB",
 ) -> None:
     """Propose annotations for documents with an engine; the run is recorded with its provenance.
 
@@ -182,30 +205,31 @@ def propose(
     Example: annotator propose seeds/ --base-url http://localhost:11434/v1 --model qwen2.5:7b
     """
     import asyncio
-    import os
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from annotator.export import proposals_jsonl
-    from annotator.ingest import parse_size, read_paths
+    from annotator.ingest import read_paths
     from annotator.propose import choose_engine, propose_documents
 
     kinds = _check_kinds(kind)
-    api_key = os.environ.get("OPENAI_API_KEY") or None
+    settings = settings_of(ctx, engine=engine, model=model, base_url=base_url, concurrency=concurrency, timeout=timeout,
+                           prompts=prompts, db=db, max_size=max_size)
+    api_key = settings.secret_key()
     try:
-        report = read_paths(paths, parse_size(max_size))
+        report = read_paths(paths, settings.size_limit())
         for message in report.errors:
             errors.print(f"error: {message}", markup=False)
         if not report.documents:
             raise fail("no documents to propose for")
         choice = choose_engine(
-            engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds, concurrency=concurrency, gguf=gguf,
-            prompts=prompts, timeout=timeout,
+            settings.engine, model=settings.model, base_url=settings.base_url, api_key=api_key, kinds=kinds,
+            concurrency=settings.concurrency, gguf=gguf, prompts=settings.prompts, timeout=settings.timeout,
         )
     except AnnotatorError as error:
         raise fail(_redacted(str(error), api_key)) from None
     errors.print(choice.reason, markup=False)
-    with store_at(db) as store:
+    with store_at(settings.db) as store:
         store.add_documents(report.documents)
         columns = [TextColumn("proposing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
                    TimeElapsedColumn()]
@@ -252,6 +276,7 @@ def _redacted(message: str, api_key: str | None) -> str:
 
 @app.command()
 def review(
+    ctx: typer.Context,
     paths: Annotated[
         Optional[list[Path]],
         typer.Argument(help="Files or folders to review; they are ingested first. None: every document in the store."),
@@ -262,41 +287,42 @@ def review(
     timeout: TimeoutOption = None,
     gguf: GgufOption = None,
     annotator: Annotated[
-        Optional[str], typer.Option("--annotator", envvar="ANNOTATOR_NAME", help="Your name on every decision (default: OS user).")
+        Optional[str], typer.Option("--annotator", help="Your name on every decision (default: OS user).")
     ] = None,
     keys: Annotated[
         Optional[Path],
         typer.Option(
-            "--keys", envvar="ANNOTATOR_KEYS",
+            "--keys",
             help="TOML file of key bindings: a keys table of binding id = \"keys\" (see the README).",
         ),
     ] = None,
     db: DbOption = Path(DEFAULT_DB),
+    max_size: MaxSizeOption = "5MB",
 ) -> None:
     """Review proposals in the terminal; documents without proposals get them in the background.
 
     Example: annotator review seeds/ (with no paths: every document in the store)
     """
-    import os
-
     from annotator.propose import choose_engine
 
-    api_key = os.environ.get("OPENAI_API_KEY") or None
+    settings = settings_of(ctx, engine=engine, model=model, base_url=base_url, timeout=timeout, annotator=annotator,
+                           keys=keys, db=db, max_size=max_size)
+    api_key = settings.secret_key()
     documents = []
     if paths:
         from annotator.ingest import read_paths
 
-        report = read_paths(paths)
+        report = read_paths(paths, settings.size_limit())
         for message in report.errors:
             errors.print(f"error: {message}", markup=False)
         if not report.documents:
             raise fail("no documents to review")
         documents = report.documents
-    with store_at(db) as store:
+    with store_at(settings.db) as store:
         store.add_documents(documents)
         ids = list(dict.fromkeys(document.id for document in documents)) if paths else store.document_ids()
         if not ids:
-            raise fail(f"{db}: no documents in the store; name files or folders to review")
+            raise fail(f"{settings.db}: no documents in the store; name files or folders to review")
         proposed = store.documents_with_proposals()
     pending = [document_id for document_id in ids if document_id not in proposed]
     try:
@@ -304,24 +330,26 @@ def review(
         from annotator.tui.keymap import load_keymap
 
         choice = choose_engine(
-            engine, model=model, base_url=base_url, api_key=api_key, gguf=gguf, timeout=timeout
+            settings.engine, model=settings.model, base_url=settings.base_url, api_key=api_key, gguf=gguf,
+            timeout=settings.timeout,
         ) if pending else None
-        keymap = load_keymap(keys)
+        keymap = load_keymap(settings.keys)
     except AnnotatorError as error:
         raise fail(_redacted(str(error), api_key)) from None
-    who = annotator or getpass.getuser()
-    create_app(db, ids, who, engine=choice.engine if choice else None, pending=pending, keymap=keymap).run()
+    who = settings.name or getpass.getuser()
+    create_app(settings.db, ids, who, engine=choice.engine if choice else None, pending=pending, keymap=keymap).run()
 
 
 @app.command("eval")
 def eval_(
+    ctx: typer.Context,
     engine: EngineOption = "auto",
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     gguf: GgufOption = None,
     kind: KindOption = None,
     prompts: PromptsOption = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = 8,
+    concurrency: ConcurrencyOption = 8,
     timeout: TimeoutOption = None,
     gold: Annotated[
         Optional[Path],
@@ -352,22 +380,22 @@ def eval_(
     examples: Annotated[int, typer.Option("--examples", min=0, help="How many items to list per diff section.")] = 10,
     db: Annotated[
         Optional[Path],
-        typer.Option("--db", envvar="ANNOTATOR_DB", help="The SQLite gold store (default labels.db; with --gold: none)."),
+        typer.Option("--db", help="The SQLite gold store (default labels.db; with --gold: none)."),
     ] = None,
 ) -> None:
     """Score an engine (or predictions) against the gold; store the run; compare with a baseline.
 
     Example: annotator eval --engine rules --max-drop 0.02
     """
-    import os
-
     from annotator import evaluate
     from annotator.propose import choose_engine
 
     kinds = _check_kinds(kind)
-    api_key = os.environ.get("OPENAI_API_KEY") or None
-    if db is None and gold is None:
-        db = Path(DEFAULT_DB)
+    settings = settings_of(ctx, engine=engine, model=model, base_url=base_url, prompts=prompts, concurrency=concurrency,
+                           timeout=timeout, tolerance=tolerance, db=db)
+    api_key = settings.secret_key()
+    # With --gold no store is needed, unless one is named (flag, environment or config file).
+    db = settings.db if gold is None or "db" in settings.model_fields_set else None
     store = None
     try:
         limits = evaluate.parse_fail_under(fail_under or [], kinds)
@@ -379,12 +407,13 @@ def eval_(
             errors.print(f"note: {scored.under_review} documents still under review are left out", markup=False)
         choice = None
         if pred is None:
-            choice = choose_engine(engine, model=model, base_url=base_url, api_key=api_key, kinds=kinds,
-                                   concurrency=concurrency, gguf=gguf, prompts=prompts, timeout=timeout)
+            choice = choose_engine(settings.engine, model=settings.model, base_url=settings.base_url, api_key=api_key,
+                                   kinds=kinds, concurrency=settings.concurrency, gguf=gguf, prompts=settings.prompts,
+                                   timeout=settings.timeout)
             errors.print(choice.reason, markup=False)
         done = evaluate.run_evaluation(
             store, scored, choice.engine if choice else None, predictions=pred, baseline=baseline,
-            fail_under=limits, max_drop=max_drop, repeat=repeat, kinds=kinds, tolerance=tolerance,
+            fail_under=limits, max_drop=max_drop, repeat=repeat, kinds=kinds, tolerance=settings.value_tolerance(),
             report_path=report,
         )
     except AnnotatorError as error:
@@ -462,12 +491,12 @@ def _example_line(example) -> str:
 
 
 @app.command()
-def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
+def stats(ctx: typer.Context, db: DbOption = Path(DEFAULT_DB)) -> None:
     """Documents, proposals and decisions, items by status and kind, percent reviewed.
 
     Example: annotator stats
     """
-    with store_at(db, must_exist=True) as store:
+    with store_at(settings_of(ctx, db=db).db, must_exist=True) as store:
         figures = store.stats()
         run_states = store.run_counts()
     # A run still going, or one whose process died (killed, crashed) before it finished, is worth a look.
@@ -488,6 +517,7 @@ def stats(db: DbOption = Path(DEFAULT_DB)) -> None:
 
 @app.command()
 def export(
+    ctx: typer.Context,
     format: Annotated[
         str,
         typer.Option(
@@ -532,15 +562,16 @@ def export(
     from annotator.export import Export, export_split, parse_split, write_files
 
     kinds = _check_kinds(kind)
+    settings = settings_of(ctx, prompts=prompts, db=db)
     try:
-        job = Export.of(format, status, kinds, prompts, include_partial)
+        job = Export.of(format, status, kinds, settings.prompts, include_partial)
         ratios = parse_split(split) if split is not None else None
     except AnnotatorError as error:
         raise fail(str(error)) from None
     if ratios is not None and output is None:
         raise fail("--split needs -o FILE: each split is written beside it as <stem>.<split><suffix>")
     unit = {"csv": "rows", "openai-chat": "examples"}.get(format, "documents")
-    with store_at(db, must_exist=True) as store:
+    with store_at(settings.db, must_exist=True) as store:
         left_out = job.left_out(store)
         if left_out:
             errors.print(
@@ -561,6 +592,7 @@ def export(
 
 @app.command("import")
 def import_(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A contract JSONL file, as `export --format jsonl` writes.")],
     db: DbOption = Path(DEFAULT_DB),
     annotator: Annotated[
@@ -573,8 +605,9 @@ def import_(
     """
     from annotator.export import import_contract
 
-    with store_at(db) as store:
-        report = import_contract(store, path, annotator or getpass.getuser())
+    settings = settings_of(ctx, db=db, annotator=annotator)
+    with store_at(settings.db) as store:
+        report = import_contract(store, path, settings.name or getpass.getuser())
     console.print(
         f"imported {report.documents} documents ({report.new_documents} new), "
         f"{report.proposals} proposals, {report.decisions} decisions"
@@ -583,6 +616,7 @@ def import_(
 
 @app.command()
 def qa(
+    ctx: typer.Context,
     file: Annotated[
         Optional[Path], typer.Option("--file", help="Check this contract JSONL file instead of the store (no db).")
     ] = None,
@@ -610,7 +644,7 @@ def qa(
     """
     from annotator import qa as checks
 
-    from annotator.export import status_filter
+    from annotator.contract import status_filter
 
     kinds = _check_kinds(kind)
     try:
@@ -618,7 +652,7 @@ def qa(
         if file is not None:
             documents = checks.documents_from_file(file, status, kinds)
         else:
-            with store_at(db, must_exist=True) as store:
+            with store_at(settings_of(ctx, db=db).db, must_exist=True) as store:
                 documents = checks.documents_from_store(store, status, kinds)
     except AnnotatorError as error:
         raise fail(str(error)) from None

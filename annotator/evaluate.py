@@ -32,22 +32,24 @@ import json
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from annotator.canonical import GOLD_STATUSES, to_json
+from annotator.canonical import to_json
+from annotator.contract import ContractDocument, Item, documents_from_store, read_contract
 from annotator.errors import AnnotatorError
 from annotator.names import same_name
-from annotator.schemas import ANNOTATION_KINDS, Annotation, Document
-from annotator.store import Store, StoredAnnotation, now
+from annotator.options import name_and_number
+from annotator.schemas import ANNOTATION_KINDS, same_value, VALUE_TOLERANCE
+from annotator.store import Store, now
 
 MATCH = 0.3
 """The share of a gold span a proposal must cover to count as found."""
 STRICT = 0.8
 """The stricter threshold reported for quotes."""
-DEFAULT_TOLERANCE = 0.01
-"""Relative tolerance for a figure's value."""
+DEFAULT_TOLERANCE = VALUE_TOLERANCE
+"""Relative tolerance for a figure's value: the schema's, which the edit form and qa apply too."""
 FIELD_CHECKS: dict[str, tuple[str, ...]] = {
     "quote": ("speaker", "quote_type"),
     "figure": ("value", "unit", "qualifier"),
@@ -57,75 +59,28 @@ FIELD_CHECKS: dict[str, tuple[str, ...]] = {
 _ACCURACY_NAMES = {"quote_type": "type_accuracy"}
 
 
-# ----------------------------------------------------------------------------- items
+# ----------------------------------------------------------------------------- gold
 
 
-@dataclass(frozen=True)
-class Item:
-    """An annotation as scoring sees it: kind, span and the kind's fields."""
-
-    kind: str
-    start: int
-    end: int
-    text: str
-    fields: Mapping[str, Any]
-    id: str | None = None
-
-    @classmethod
-    def of(cls, annotation: Annotation | StoredAnnotation) -> Item:
-        """The item for a model annotation or a stored one."""
-        fields = annotation.fields()
-        return cls(annotation.kind, annotation.start, annotation.end, annotation.text, fields, annotation.id)
+def gold_from_store(store: Store, kinds: Sequence[str] | None = None) -> tuple[list[ContractDocument], int]:
+    """Every fully reviewed document with its gold and rejected items, and how many are still under review."""
+    complete = set(store.fully_reviewed_document_ids())
+    golds = list(documents_from_store(store, "all", kinds, only=complete))
+    return golds, len(store.reviewed_document_ids() - complete)
 
 
-@dataclass
-class GoldDocument:
-    """A document with complete gold: its gold items and the items a reviewer rejected."""
-
-    document: Document
-    gold: list[Item] = field(default_factory=list)
-    rejected: list[Item] = field(default_factory=list)
-
-
-def _gold_document(document: Document, items: Iterable[tuple[str, Item]], kinds: Sequence[str] | None) -> GoldDocument:
-    gold = GoldDocument(document)
-    for status, item in items:
-        if kinds is not None and item.kind not in kinds:
-            continue
-        if status in GOLD_STATUSES:
-            gold.gold.append(item)
-        elif status == "rejected":
-            gold.rejected.append(item)
-    return gold
-
-
-def gold_from_store(store: Store, kinds: Sequence[str] | None = None) -> tuple[list[GoldDocument], int]:
-    """Every fully reviewed document with its gold, and how many documents are still under review."""
-    complete = store.fully_reviewed_document_ids()
-    wanted = set(complete)
-    items: dict[str, list[tuple[str, Item]]] = {document_id: [] for document_id in complete}
-    for stored in store.annotations(kinds=kinds):
-        if stored.document_id in wanted:
-            items[stored.document_id].append((stored.status, Item.of(stored)))
-    golds = [_gold_document(document, items[document.id], kinds) for document in store.documents()
-             if document.id in wanted]
-    return golds, len(store.reviewed_document_ids() - wanted)
-
-
-def gold_from_file(path: Path, kinds: Sequence[str] | None = None) -> tuple[list[GoldDocument], int]:
+def gold_from_file(path: Path, kinds: Sequence[str] | None = None) -> tuple[list[ContractDocument], int]:
     """The fully reviewed documents of a contract JSONL file with their gold, and how many are still under review.
 
     A document is fully reviewed when its line says so (`"reviewed": true`, as export writes), or, in a
     file without the mark, when it has annotations and none is still `proposed`: the same documents
     the store's eval scores against.
     """
-    from annotator.export import read_contract
-
     golds, under_review = [], 0
     for parsed in read_contract(path):
         if parsed.fully_reviewed:
-            golds.append(_gold_document(parsed.document, ((a.status, Item.of(a)) for a in parsed.annotations), kinds))
-        elif parsed.undecided < len(parsed.annotations):
+            golds.append(parsed.only(kinds=kinds or None))
+        elif parsed.partial:
             under_review += 1
     return golds, under_review
 
@@ -147,26 +102,24 @@ def predictions_from_file(path: Path, kinds: Sequence[str] | None = None) -> Fil
     writes), the run is recorded under that engine and model, so its baseline is the last
     evaluation of the same engine; otherwise under engine `file`.
     """
-    from annotator.export import read_contract
-
     items: dict[str, list[Item]] = {}
     origins: set[tuple[str, str | None]] = set()
     prompts: set[str] = set()
     for parsed in read_contract(path):
         kept = items.setdefault(parsed.document.id, [])
-        for annotation in parsed.annotations:
-            if annotation.status == "rejected" or (kinds is not None and annotation.kind not in kinds):
+        for item in parsed.items:
+            if item.status == "rejected" or (kinds is not None and item.kind not in kinds):
                 continue
-            kept.append(Item.of(annotation))
-            origin = annotation.origin
-            origins.add((origin.engine, origin.model) if origin else ("file", None))
-            if origin and origin.prompt:
-                prompts.add(origin.prompt)
+            kept.append(item)
+            origin = item.origin
+            origins.add((origin["engine"], origin.get("model")) if origin else ("file", None))
+            if origin and origin.get("prompt"):
+                prompts.add(origin["prompt"])
     engine, model = next(iter(origins)) if len(origins) == 1 else ("file", None)
     return FilePredictions(items, engine, model, ",".join(sorted(prompts)) or None)
 
 
-def gold_hash(golds: Sequence[GoldDocument]) -> str:
+def gold_hash(golds: Sequence[ContractDocument]) -> str:
     """A short hash of the gold scored against: equal hashes mean the same documents and labels."""
     digest = hashlib.sha256()
     for gold in sorted(golds, key=lambda g: g.document.id):
@@ -177,12 +130,6 @@ def gold_hash(golds: Sequence[GoldDocument]) -> str:
 
 
 # --------------------------------------------------------------------------- scoring
-
-
-def _same_value(a: Any, b: Any, tolerance: float) -> bool:
-    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        return a is None and b is None
-    return math.isclose(float(a), float(b), rel_tol=tolerance, abs_tol=1e-9)
 
 
 def _same_text(a: Any, b: Any) -> bool:
@@ -197,7 +144,7 @@ def field_checks(gold: Item, pred: Item, tolerance: float = DEFAULT_TOLERANCE) -
         if name in ("speaker", "holder"):
             checks[name] = same_name(a, b)
         elif name == "value":
-            checks[name] = _same_value(a, b, tolerance)
+            checks[name] = same_value(a, b, tolerance)
         elif name == "unit":
             checks[name] = _same_text(a, b)
         else:
@@ -303,7 +250,7 @@ def metric_names(kinds: Iterable[str]) -> list[str]:
 
 
 def score(
-    golds: Sequence[GoldDocument],
+    golds: Sequence[ContractDocument],
     predictions: Mapping[str, Sequence[Item]],
     kinds: Sequence[str] | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
@@ -488,7 +435,7 @@ def _spread(scores: Sequence[Score]) -> dict[str, dict[str, float]]:
 
 def report_of(
     scores: Sequence[Score],
-    golds: Sequence[GoldDocument],
+    golds: Sequence[ContractDocument],
     *,
     engine: str,
     model: str | None,
@@ -515,30 +462,26 @@ def report_of(
     )
 
 
-async def _engine_predictions(engine: Any, golds: Sequence[GoldDocument], store: Store | None,
+async def _engine_predictions(engine: Any, golds: Sequence[ContractDocument], store: Store | None,
                               repeat: int) -> tuple[list[dict[str, list[Item]]], int]:
     from annotator.propose import answer_documents, cache_result
 
     documents = [gold.document for gold in golds]
     keep = (lambda document, result: cache_result(store, engine, document, result)) if store is not None else None
     passes, failures = [], 0
-    try:
-        for _ in range(repeat):
-            # Repetitions measure how much the engine's answers vary: each asks afresh.
-            results = await answer_documents(engine, documents, store, keep, use_cache=repeat == 1)
-            passes.append({document_id: [Item.of(p.annotation) for p in result.proposals]
-                           for document_id, result in results.items()})
-            failures += sum(len(result.failures) for result in results.values())
-    finally:
-        close = getattr(engine, "aclose", None)
-        if close is not None:
-            await close()
+    for _ in range(repeat):
+        # Repetitions measure how much the engine's answers vary: each asks afresh.
+        # (answer_documents opens the engine and shuts it down, whatever happens.)
+        results = await answer_documents(engine, documents, store, keep, use_cache=repeat == 1)
+        passes.append({document_id: [Item.of(p.annotation) for p in result.proposals]
+                       for document_id, result in results.items()})
+        failures += sum(len(result.failures) for result in results.values())
     return passes, failures
 
 
 def evaluate_engine(
     engine: Any,
-    golds: Sequence[GoldDocument],
+    golds: Sequence[ContractDocument],
     store: Store | None = None,
     *,
     gold: str = "store",
@@ -565,7 +508,7 @@ def evaluate_engine(
 
 def evaluate_file(
     predictions: FilePredictions,
-    golds: Sequence[GoldDocument],
+    golds: Sequence[ContractDocument],
     *,
     source: str,
     gold: str = "store",
@@ -636,13 +579,11 @@ def parse_fail_under(specs: Sequence[str], kinds: Sequence[str] | None = None) -
     known = metric_names(kinds or ANNOTATION_KINDS)
     limits = {}
     for spec in specs:
-        name, sep, value = spec.partition("=")
-        name = name.strip()
         try:
-            limit = float(value)
+            name, _, limit = name_and_number(spec)
         except ValueError:
             limit = math.nan
-        if not sep or math.isnan(limit):
+        if math.isnan(limit):
             raise AnnotatorError(f"--fail-under {spec!r}: expected METRIC=VALUE, e.g. quote.recall=0.8")
         if name not in known:
             raise AnnotatorError(f"--fail-under {spec!r}: unknown metric {name!r} (known: {', '.join(known)})")
@@ -710,7 +651,7 @@ def store_report(store: Store, report: EvalReport) -> int:
 class Gold:
     """The gold an evaluation scores against, and where it came from."""
 
-    documents: list[GoldDocument]
+    documents: list[ContractDocument]
     label: str
     """`store`, or the gold file's path: runs are compared only with runs against the same gold."""
     under_review: int = 0

@@ -26,85 +26,34 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from annotator.contract import (
+    ContractDocument,
+    Item,
+    documents_from_store,
+    encode_line,
+    iter_contract,
+    left_out_of_gold,
+    one_line,
+    status_filter,
+    store_lines,
+)
+from annotator.chunking import CHUNK_CHARS, CHUNK_OVERLAP, split_chunks
 from annotator.errors import AnnotatorError
-from annotator.grounding import CHUNK_CHARS, CHUNK_OVERLAP, split_chunks
+from annotator.options import name_and_number
 from annotator.ingest import shown
 from annotator.schemas import (
     ANNOTATION_KINDS,
     GOLD_STATUSES,
-    STATUSES,
     Annotation,
     Document,
-    document_id,
     draft_models,
-    parse_annotation,
     to_json,
 )
-from annotator.store import Store, StoredAnnotation, manual_id, proposal_id
+from annotator.store import Store, StoredAnnotation, manual_id
 from annotator.store.staging import ImportStaging, StagedItem
 
 if TYPE_CHECKING:
     from annotator.propose.prompts import Prompt
-
-STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {"gold": GOLD_STATUSES, "all": None, "proposed": ("proposed",)}
-
-
-def status_filter(status: str) -> tuple[str, ...] | None:
-    if status in STATUS_FILTERS:
-        return STATUS_FILTERS[status]
-    if status in STATUSES:
-        return (status,)
-    raise AnnotatorError(f"unknown status filter {status!r} (expected gold, all, proposed or one of {', '.join(STATUSES)})")
-
-
-def documents_to_export(
-    store: Store,
-    status: str,
-    kinds: Sequence[str] | None,
-    records: bool = False,
-    only: Container[str] | None = None,
-    partial: bool = False,
-) -> Iterator[tuple[Document, list[Any]]]:
-    """Documents in the order they were added, each with its annotations that pass the filters.
-
-    `all` keeps every document; `gold` keeps every fully reviewed document (a decision on each of its
-    proposals), even when none of its items is gold, because "nothing to mark here" is a label too;
-    with `partial`, documents still under review too, though their undecided items are missing from
-    their gold. `proposed` and a single status keep documents that have a matching item. With
-    `records`, annotations come as contract JSON text rather than `StoredAnnotation`s. With `only`,
-    just the documents whose id is in it.
-    """
-    statuses = status_filter(status)
-    if status == "gold":
-        reviewed = store.reviewed_document_ids() if partial else set(store.fully_reviewed_document_ids())
-    else:
-        reviewed = set()
-    if records:
-        items: Iterator[Any] = store.annotation_records(statuses, kinds)
-        document_of = lambda item: item[0]  # noqa: E731
-    else:
-        items = store.annotations(statuses=statuses, kinds=kinds)
-        document_of = lambda item: item.document_id  # noqa: E731
-    pending = next(items, None)
-    for document in store.documents():
-        annotations = []
-        while pending is not None and document_of(pending) == document.id:
-            annotations.append(pending)
-            pending = next(items, None)
-        if status == "gold":
-            wanted = document.id in reviewed
-        else:
-            wanted = bool(annotations) or status == "all"
-        if wanted and (only is None or document.id in only):
-            yield document, annotations
-
-
-def left_out_of_gold(store: Store, status: str, partial: bool = False) -> int:
-    """How many documents a `gold` export leaves out because their review is not finished (0 with `partial`)."""
-    if status != "gold" or partial:
-        return 0
-    return len(store.undecided_counts())
-
 
 def export_jsonl(
     store: Store,
@@ -119,15 +68,9 @@ def export_jsonl(
     Each line also says whether its document is fully `reviewed` (a decision on every proposal), so
     that a reader such as `eval --gold` takes the same documents as gold as the store does.
     """
-    complete = set(store.fully_reviewed_document_ids())
     count = 0
-    for document, annotations in documents_to_export(store, status, kinds, records=True, only=documents, partial=partial):
-        out.write(
-            f'{{"doc_id":{json.dumps(document.id)},"source":{json.dumps(document.source, ensure_ascii=False)},'
-            f'"title":{json.dumps(document.title, ensure_ascii=False)},"text":{json.dumps(document.text, ensure_ascii=False)},'
-            f'"annotations":[{",".join(record for _, record in annotations)}],'
-            f'"reviewed":{"true" if document.id in complete else "false"}}}\n'
-        )
+    for line in store_lines(store, status, kinds, documents, partial):
+        out.write(line + "\n")
         count += 1
     return count
 
@@ -144,17 +87,15 @@ def proposals_jsonl(out: IO[str], documents: Sequence[Document], results: dict[s
         result = results.get(document.id)
         if result is None:
             continue
-        annotations = []
+        records = []
         for proposal in result.proposals:
-            annotation = proposal.annotation
-            origin = annotation.origin.model_dump(mode="json") if annotation.origin else {}
-            annotations.append(
-                {"id": annotation.id or proposal_id(document.id, annotation, to_json(origin)), "kind": annotation.kind,
-                 "start": annotation.start, "end": annotation.end, "text": annotation.text, "status": "proposed",
-                 **annotation.fields(), "origin": origin}
-            )
-        out.write(to_json({"doc_id": document.id, "source": document.source, "title": document.title,
-                           "text": document.text, "annotations": annotations}) + "\n")
+            item = Item.of(proposal.annotation)
+            origin = dict(item.origin or {})
+            records.append(to_json(dataclasses.replace(
+                item, id=item.id or proposal_id(document.id, proposal.annotation, to_json(origin)), status="proposed",
+                origin=origin,
+            ).record()))
+        out.write(encode_line(document, records) + "\n")
         count += 1
     return count
 
@@ -180,9 +121,9 @@ def export_csv(
     writer = csv.DictWriter(out, fieldnames=csv_columns(), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     count = 0
-    for document, annotations in documents_to_export(store, status, kinds, only=documents, partial=partial):
-        for item in annotations:
-            origin = item.origin()
+    for document in documents_from_store(store, status, kinds, documents, partial):
+        for item in document.items:
+            origin = item.origin or {}
             writer.writerow(
                 {"doc_id": document.id, "source": document.source, **item.record(),
                  "origin_engine": origin.get("engine"), "origin_model": origin.get("model"),
@@ -221,7 +162,7 @@ def training_prompts(kinds: Sequence[str] | None = None, folder: Path | None = N
     return load_prompts(chosen, folder)
 
 
-def gold_answer(kind: str, annotations: Iterable[StoredAnnotation | Annotation]) -> str:
+def gold_answer(kind: str, annotations: Iterable[Item | StoredAnnotation | Annotation]) -> str:
     """The answer a model should give for `kind` given these gold items: the kind's answer model as canonical JSON.
 
     Items come in span order, each with its `text` and the kind's fields but no offsets (speaker
@@ -231,13 +172,13 @@ def gold_answer(kind: str, annotations: Iterable[StoredAnnotation | Annotation])
     names = [name for name in item_model.model_fields if name != "text"]
     items = []
     for annotation in sorted(annotations, key=lambda a: (a.start, a.end)):
-        fields = annotation.fields()
+        fields = (annotation if isinstance(annotation, Item) else Item.of(annotation)).fields
         items.append({"text": annotation.text, **{name: fields[name] for name in names if name in fields}})
     try:
         # Lenient: the answer is ours, not a model's, so there is nothing to ground or re-ask.
         answer = answer_model.model_validate({"items": items}, context={"lenient": True})
     except ValidationError as error:
-        raise AnnotatorError(f"a gold {kind} does not fit the {kind} answer model: {_one_line(error)}") from None
+        raise AnnotatorError(f"a gold {kind} does not fit the {kind} answer model: {one_line(error)}") from None
     return to_json(answer.model_dump(mode="json"))
 
 
@@ -270,10 +211,10 @@ def export_openai_chat(
     elif kinds:
         prompts = {kind: prompt for kind, prompt in prompts.items() if kind in kinds}
     count = 0
-    for document, annotations in documents_to_export(store, "gold", list(prompts), only=documents, partial=partial):
+    for document in documents_from_store(store, "gold", list(prompts), documents, partial):
         chunks = split_chunks(document.text, max_chars, overlap)
         for kind, prompt in prompts.items():
-            items = [item for item in annotations if item.kind == kind]
+            items = [item for item in document.items if item.kind == kind]
             for chunk in chunks:
                 inside = [item for item in items if chunk.start <= item.start and item.end <= chunk.end]
                 answer = {"role": "assistant", "content": gold_answer(kind, inside)}
@@ -299,8 +240,8 @@ def export_spans(
     """
     check_gold_only("spans", status)
     count = 0
-    for document, annotations in documents_to_export(store, "gold", kinds, only=documents, partial=partial):
-        spans = [{"start": item.start, "end": item.end, "label": item.kind} for item in annotations]
+    for document in documents_from_store(store, "gold", kinds, documents, partial):
+        spans = [{"start": item.start, "end": item.end, "label": item.kind} for item in document.items]
         out.write(to_json({"text": document.text, "spans": spans, "doc_id": document.id, "source": document.source}))
         out.write("\n")
         count += 1
@@ -348,7 +289,7 @@ class Export:
 
     def documents(self, store: Store) -> Iterator[Document]:
         """The documents this export writes, in the order they were added."""
-        return (document for document, _ in documents_to_export(store, self.status, self.kinds, partial=self.partial))
+        return (document.document for document in documents_from_store(store, self.status, self.kinds, partial=self.partial))
 
     def left_out(self, store: Store) -> int:
         """How many documents this export leaves out because their review is not finished."""
@@ -366,18 +307,15 @@ def parse_split(spec: str) -> dict[str, float]:
     """`train=0.8,dev=0.1,test=0.1` as ratios by split name, in order; AnnotatorError naming what is wrong."""
     ratios: dict[str, float] = {}
     for part in spec.split(","):
-        name, equals, number = (piece.strip() for piece in part.partition("="))
-        if not equals or not name or not number:
-            raise AnnotatorError(f"split {part.strip()!r} is not NAME=NUMBER (e.g. train=0.8,dev=0.1,test=0.1)")
+        try:
+            name, number, ratio = name_and_number(part)
+        except ValueError:
+            raise AnnotatorError(f"split {part.strip()!r} is not NAME=NUMBER (e.g. train=0.8,dev=0.1,test=0.1)") from None
         if not _SPLIT_NAME.fullmatch(name):
             raise AnnotatorError(f"split name {name!r} may hold only letters, digits, '-' and '_' (it names a file)")
         if name in ratios:
             raise AnnotatorError(f"split {name!r} is named twice")
-        try:
-            ratio = float(number)
-        except ValueError:
-            ratio = math.nan
-        if not math.isfinite(ratio):
+        if math.isnan(ratio):
             raise AnnotatorError(f"split {name!r}: {number!r} is not a number")
         if ratio < 0:
             raise AnnotatorError(f"split {name!r}: the ratio {number} is negative")
@@ -519,28 +457,6 @@ def export_split(
 
 
 @dataclass
-class ImportedDocument:
-    """One parsed and validated line of a contract JSONL file."""
-
-    document: Document
-    annotations: list[Annotation]
-    reviewed: bool | None = None
-    """The line's `reviewed` mark (every item decided), when the file has one."""
-
-    @property
-    def undecided(self) -> int:
-        """How many of its annotations are still `proposed`."""
-        return sum(1 for annotation in self.annotations if annotation.status == "proposed")
-
-    @property
-    def fully_reviewed(self) -> bool:
-        """Whether its gold is complete: the line says so, or (unmarked) it has annotations and none is undecided."""
-        if self.reviewed is not None:
-            return self.reviewed
-        return bool(self.annotations) and self.undecided == 0
-
-
-@dataclass
 class ImportReport:
     """What an import stored."""
 
@@ -548,175 +464,6 @@ class ImportReport:
     new_documents: int = 0
     proposals: int = 0
     decisions: int = 0
-
-
-def _one_line(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
-
-
-MAX_NESTING = 32
-"""How deep the free-form part of a record (an annotation's `origin`) may nest."""
-_LARGEST_INTEGER = 2**63
-# A lone surrogate can only come from a JSON escape: the line itself is valid UTF-8.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _load_json(line: str) -> Any:
-    """The JSON value of a line, or ValueError with a one-line reason for input Python's parser chokes on."""
-    try:
-        return json.loads(line, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"invalid JSON ({error.msg} at column {error.colno})") from None
-    except RecursionError:
-        raise ValueError("JSON nested too deeply to read") from None
-    except ValueError as error:
-        if "integer string conversion" in str(error):  # Python refuses ints of more than 4,300 digits
-            raise ValueError("a number with more than 4,300 digits") from None
-        raise
-
-
-def _check_value(value: Any, path: tuple[str | int, ...], nesting: int | None) -> None:
-    """ValueError unless every string is text (no lone surrogates), every number fits, and (with `nesting`) it is shallow.
-
-    Iterative, so that a value nested 100,000 deep is refused, never a RecursionError.
-    """
-    pending: list[tuple[Any, tuple[str | int, ...]]] = [(value, path)]
-    while pending:
-        item, where = pending.pop()
-        if nesting is not None and len(where) - len(path) > nesting:
-            raise ValueError(f"{_path(where[: len(path) + nesting + 1])}: nested deeper than {nesting} levels")
-        if isinstance(item, str):
-            found = _LONE_SURROGATE.search(item)
-            if found:
-                raise ValueError(f"{_path(where)}: not text (a lone surrogate \\u{ord(found.group()):04x})")
-        elif isinstance(item, bool) or item is None:
-            continue
-        elif isinstance(item, int):
-            if not -_LARGEST_INTEGER <= item < _LARGEST_INTEGER:
-                raise ValueError(f"{_path(where)}: integer out of range (more than 64 bits)")
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                raise ValueError(f"{_path(where)}: not a finite number")
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                if _LONE_SURROGATE.search(key):
-                    raise ValueError(f"{_path(where)}: a key that is not text (a lone surrogate)")
-                pending.append((child, (*where, key)))
-        elif isinstance(item, list):
-            pending.extend((child, (*where, index)) for index, child in enumerate(item))
-
-
-def _path(parts: Sequence[str | int]) -> str:
-    """A JSON path for a message, `annotations[0].origin.x`; odd or long keys quoted and cut short."""
-    shown = ""
-    for number, part in enumerate(parts):
-        if number == 8:
-            return shown + "…"  # deep enough to say where
-        if isinstance(part, int):
-            shown += f"[{part}]"
-        else:
-            name = part if part.isidentifier() and len(part) <= 40 else repr(part[:40])
-            shown += f".{name}" if shown else name
-    return shown or "the line"
-
-
-def _parse_line(line: str) -> ImportedDocument:
-    record = _load_json(line)
-    if not isinstance(record, dict):
-        raise ValueError("a line must be a JSON object")
-    if _SURROGATE_ESCAPE.search(line):
-        _check_value(record, (), None)
-    text = record.get("text")
-    if not isinstance(text, str) or not text:
-        raise ValueError("'text' must be a non-empty string")
-    doc_id = document_id(text)
-    given = record.get("doc_id", doc_id)
-    if not isinstance(given, str):
-        raise ValueError("'doc_id' must be a string")
-    if given != doc_id:
-        raise ValueError(f"doc_id {given[:80]!r} is not the sha256 of the text ({doc_id})")
-    source = record.get("source")
-    if not isinstance(source, str) or not source:
-        raise ValueError("'source' must be a non-empty string")
-    title = record.get("title")
-    annotations_data = record.get("annotations", [])
-    if not isinstance(annotations_data, list):
-        raise ValueError("'annotations' must be a list")
-    annotations = []
-    first_of_id: dict[str, int] = {}
-    for index, data in enumerate(annotations_data):
-        if isinstance(data, dict) and not isinstance(data.get("kind"), str):
-            raise ValueError(f"annotations[{index}]: 'kind' must be a string")
-        if isinstance(data, dict) and "origin" in data:
-            # The origin is stored as it comes, extra fields and all: it must be JSON any reader takes.
-            _check_value(data["origin"], ("annotations", index, "origin"), MAX_NESTING)
-        try:
-            annotation = parse_annotation(data, document=text)
-        except ValidationError as error:
-            raise ValueError(f"annotations[{index}]: {_one_line(error)}") from None
-        except ValueError as error:
-            raise ValueError(f"annotations[{index}]: {error}") from None
-        if annotation.id:
-            if annotation.id in first_of_id:
-                raise ValueError(
-                    f"annotations[{index}]: id {annotation.id[:80]!r} is used twice in this document "
-                    f"(first by annotations[{first_of_id[annotation.id]}])"
-                )
-            first_of_id[annotation.id] = index
-        annotations.append(annotation)
-    document = Document(id=doc_id, source=source, title=title if isinstance(title, str) else None, text=text)
-    reviewed = record.get("reviewed")
-    return ImportedDocument(document, annotations, reviewed if isinstance(reviewed, bool) else None)
-
-
-def iter_contract(path: Path) -> Iterator[tuple[int, ImportedDocument]]:
-    """Each document of a contract JSONL file with its line number, read one line at a time.
-
-    AnnotatorError `FILE:LINE: problem` on the first bad line (invalid UTF-8 or JSON, a lone
-    surrogate, a number too large, nesting too deep, an invalid annotation, an id used twice).
-    """
-    name = shown(path)  # a file name cannot forge or garble the error line
-    try:
-        stream = path.open("rb")
-    except OSError as error:
-        raise AnnotatorError(f"{name}: cannot read ({error.strerror})") from None
-    with stream:
-        offset = 0
-        number = 0
-        try:
-            for number, raw in enumerate(stream, start=1):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    raise AnnotatorError(f"{name}:{number}: not valid UTF-8 (byte offset {offset + error.start})") from None
-                offset += len(raw)
-                if not line.strip():
-                    continue
-                try:
-                    parsed = _parse_line(line)
-                except ValueError as error:
-                    raise AnnotatorError(f"{name}:{number}: {error}") from None
-                except RecursionError:  # a value nested just shallow enough to load, too deep to validate or show
-                    raise AnnotatorError(f"{name}:{number}: JSON nested too deeply to read") from None
-                yield number, parsed
-        except OSError as error:
-            raise AnnotatorError(f"{name}:{number + 1}: cannot read ({error.strerror})") from None
-
-
-def read_contract(path: Path) -> list[ImportedDocument]:
-    """Parse and validate a whole contract JSONL file; AnnotatorError `FILE:LINE: problem` on the first bad line."""
-    parsed = [document for _, document in iter_contract(path)]
-    if not parsed:
-        raise AnnotatorError(f"{shown(path)}: no documents")
-    return parsed
 
 
 def _label(item: StoredAnnotation) -> StagedItem:
@@ -769,7 +516,7 @@ def import_contract(store: Store, path: Path, annotator: str) -> ImportReport:
     return report
 
 
-def _stage_document(store: Store, staging: ImportStaging, line: int, item: ImportedDocument, annotator: str) -> None:
+def _stage_document(store: Store, staging: ImportStaging, line: int, item: ContractDocument, annotator: str) -> None:
     """Stage one line: its document if new, and what each annotation needs (a proposal, a decision, or nothing).
 
     The rules are `Store.record_decision`'s, checked here so that a bad line is refused before any
@@ -788,12 +535,12 @@ def _stage_document(store: Store, staging: ImportStaging, line: int, item: Impor
     if staging.has_items(document.id):  # the document came earlier in this file too
         current.update(staging.staged_items(document.id))
     first_of_id: dict[str, int] = {}
-    for index, annotation in enumerate(item.annotations):
+    for index, annotation in enumerate(entry.annotation() for entry in item.items):
         origin_json = to_json(annotation.origin.model_dump(mode="json")) if annotation.origin else "{}"
         if annotation.status == "added":
             item_id = annotation.id or manual_id()
         else:
-            item_id = annotation.id or proposal_id(document.id, annotation, origin_json)
+            item_id = annotation.id or store.proposal_id(document.id, annotation, origin_json)
         if item_id in first_of_id:
             raise ValueError(f"annotations[{index}] is the same item as annotations[{first_of_id[item_id]}] "
                              "(same kind, span, fields and origin)")

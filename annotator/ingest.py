@@ -11,16 +11,15 @@ Python's JSON reader cannot turn into valid Unicode text is an error naming its 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from annotator.contract import load_json
 from annotator.errors import AnnotatorError
 from annotator.schemas import Document
 
@@ -290,18 +289,6 @@ def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
     return [Document.from_text(text, _source(path), first_line_title(text))]
 
 
-def _json_record(line: str) -> object:
-    """One JSONL line parsed; ValueError with a short reason for what Python's reader refuses."""
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"invalid JSON ({error.msg} at column {error.colno})") from None
-    except RecursionError:
-        raise ValueError("invalid JSON (nested too deeply)") from None
-    except ValueError:  # Python refuses to convert integers this long (a guard against slow parsing)
-        raise ValueError(f"invalid JSON (a number longer than {sys.get_int_max_str_digits():,} digits)") from None
-
-
 def _checked_text(value: str, field: str) -> str:
     """`value` if it is text the store can hold; ValueError naming `field` otherwise."""
     try:
@@ -324,9 +311,9 @@ def _record_document(record: object, path: Path, number: int) -> Document:
     external_id = record.get("id")
     if external_id is not None and (isinstance(external_id, bool) or not isinstance(external_id, str | int)):
         raise ValueError("field 'id' must be a string or an integer")
-    for field in ("source", "title"):
-        if record.get(field) is not None and not isinstance(record[field], str):
-            raise ValueError(f"field {field!r} must be a string")
+    for name in ("source", "title"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise ValueError(f"field {name!r} must be a string")
     external = _checked_text(str(external_id), "id") if external_id is not None else None
     source = _checked_text(
         record.get("source") or f"{_source(path)}#{external if external is not None else number}", "source"
@@ -341,7 +328,7 @@ def _read_jsonl(path: Path, text: str) -> list[Document]:
         if not line.strip():
             continue
         try:
-            documents.append(_record_document(_json_record(line), path, number))
+            documents.append(_record_document(load_json(line, constants=True), path, number))
         except ValueError as error:
             raise AnnotatorError(f"{shown(path)}:{number}: {error}") from None
     if not documents:

@@ -49,10 +49,11 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from annotator.export import documents_to_export, status_filter, read_contract
+from annotator import contract
+from annotator.contract import ContractDocument, Item, read_contract, status_filter
+from annotator.lexicon import CAPITAL_STOPWORDS, DAYS_MONTHS, JOINERS, PARTICLES, TITLES
 from annotator.names import APOSTROPHES, fold, inside_quotation, normalise_name
-from annotator.propose.rules import CAPITAL_STOPWORDS, DAYS_MONTHS, JOINERS, PARTICLES, TITLES
-from annotator.schemas import VALUE_TOLERANCE, Annotation, figure_value_problem, is_placeholder, same_value
+from annotator.schemas import VALUE_TOLERANCE, Annotation, figure_value_problem, is_placeholder, same_value, span_problem
 from annotator.store import Store, StoredAnnotation
 
 SEVERITIES = ("error", "warning")
@@ -88,20 +89,6 @@ _OPENERS = " \t“\"‘'([—–-"
 
 
 # ---------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class CheckedDocument:
-    """A document as the checks read it: its id, source, text and annotation records (contract dicts)."""
-
-    id: str
-    source: str
-    text: str
-    annotations: list[dict[str, Any]]
-    partial: bool = False
-    """Its review is unfinished: some items are decided, others not, so its gold is incomplete."""
-    undecided: int = 0
-    """How many of its items are still undecided, where known."""
 
 
 @dataclass(frozen=True)
@@ -235,52 +222,32 @@ class QaReport:
 # ---------------------------------------------------------------------------- input
 
 
-def annotation_record(annotation: Mapping[str, Any] | StoredAnnotation | Annotation) -> dict[str, Any]:
-    """An annotation in the contract's record shape (id, kind, span, status, fields), whatever it came as."""
-    if isinstance(annotation, StoredAnnotation):
-        return annotation.record()
-    if isinstance(annotation, Annotation):
-        return annotation.model_dump(mode="json")
-    return dict(annotation)
-
-
 def checked_document(
     document_id: str,
     source: str,
     text: str,
     annotations: Iterable[Mapping[str, Any] | StoredAnnotation | Annotation],
     undecided: int = 0,
-    partial: bool = False,
-) -> CheckedDocument:
+) -> ContractDocument:
     """A document to check, from its text and annotations in any of the shapes the tool uses."""
-    records = [annotation_record(a) for a in annotations]
-    return CheckedDocument(document_id, source, text, records, partial or undecided > 0, undecided)
+    from annotator.schemas import Document
+
+    items = [Item.from_record(a) if isinstance(a, Mapping) else Item.of(a) for a in annotations]
+    return ContractDocument(Document(id=document_id, source=source, text=text), items, None, undecided)
 
 
 def documents_from_store(
     store: Store, status: str = "all", kinds: Sequence[str] | None = None
-) -> list[CheckedDocument]:
+) -> list[ContractDocument]:
     """The store's documents with their items that pass the filters, as `export` selects them (partly
     reviewed documents included, so that their partial gold is reported)."""
-    undecided = store.undecided_counts()
-    return [
-        checked_document(document.id, document.source, document.text, annotations, undecided.get(document.id, 0))
-        for document, annotations in documents_to_export(store, status, kinds, partial=True)
-    ]
+    return list(contract.documents_from_store(store, status, kinds, partial=True))
 
 
-def documents_from_file(path: Path, status: str = "all", kinds: Sequence[str] | None = None) -> list[CheckedDocument]:
+def documents_from_file(path: Path, status: str = "all", kinds: Sequence[str] | None = None) -> list[ContractDocument]:
     """A contract JSONL file's documents with their items that pass the filters (AnnotatorError if bad)."""
     statuses = status_filter(status)
-    documents = []
-    for item in read_contract(path):
-        # Unfinished with items decided: under review (a --include-partial gold export holds no undecided item).
-        partial = not item.fully_reviewed and item.undecided < len(item.annotations)
-        kept = [annotation for annotation in item.annotations
-                if (statuses is None or annotation.status in statuses) and (not kinds or annotation.kind in kinds)]
-        documents.append(checked_document(item.document.id, item.document.source, item.document.text, kept,
-                                          item.undecided if partial else 0, partial))
-    return documents
+    return [document.only(statuses, kinds or None) for document in read_contract(path)]
 
 
 # ---------------------------------------------------------------------------- names
@@ -358,7 +325,7 @@ def distinctive_names(text: str) -> set[str]:
 # ---------------------------------------------------------------------------- per item
 
 
-def check_document(document: CheckedDocument, tolerance: float = VALUE_TOLERANCE) -> list[Finding]:
+def check_document(document: ContractDocument, tolerance: float = VALUE_TOLERANCE) -> list[Finding]:
     """Every finding for one document: its items' spans, speakers and figures, then its names."""
     findings: list[Finding] = []
     words = document_words(document.text)
@@ -369,14 +336,14 @@ def check_document(document: CheckedDocument, tolerance: float = VALUE_TOLERANCE
             excerpt(document.text),
             f"{still}: this document's gold is partial, and exports for training and eval leave it out",
         ))
-    for record in document.annotations:
+    for record in document.records:
         findings += _check_item(document, record, words, tolerance)
     findings += _check_names(document)
     return findings
 
 
 def _finding(
-    document: CheckedDocument, record: Mapping[str, Any], severity: str, check: str, message: str, **extra: Any
+    document: ContractDocument, record: Mapping[str, Any], severity: str, check: str, message: str, **extra: Any
 ) -> Finding:
     start, end = record.get("start"), record.get("end")
     return Finding(
@@ -394,7 +361,7 @@ def excerpt(text: str, limit: int = _EXCERPT) -> str:
 
 
 def _check_item(
-    document: CheckedDocument, record: Mapping[str, Any], words: set[str], tolerance: float
+    document: ContractDocument, record: Mapping[str, Any], words: set[str], tolerance: float
 ) -> list[Finding]:
     findings = []
     span_problem = span_problem_of(document.text, record)
@@ -449,10 +416,9 @@ def span_problem_of(text: str, record: Mapping[str, Any]) -> str | None:
     start, end, claimed = record.get("start"), record.get("end"), record.get("text")
     if not isinstance(start, int) or not isinstance(end, int):
         return f"span {start!r}:{end!r} is not a pair of offsets"
-    if start < 0 or end > len(text):
-        return f"span {start}:{end} is outside the document ({len(text)} characters)"
-    if end <= start:
-        return f"span {start}:{end} is empty"
+    problem = span_problem(start, end, len(text))
+    if problem is not None:
+        return problem
     if not isinstance(claimed, str) or not claimed:
         return "the annotation has no text"
     if text[start:end] != claimed:
@@ -538,10 +504,10 @@ def _names_of(record: Mapping[str, Any]) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
-def _check_names(document: CheckedDocument) -> list[Finding]:
+def _check_names(document: ContractDocument) -> list[Finding]:
     """One finding per pair of names that are one source written two ways."""
     forms: dict[str, list[Mapping[str, Any]]] = {}
-    for record in document.annotations:
+    for record in document.records:
         name = _names_of(record) if record.get("status") != "rejected" else None
         if name is not None:
             forms.setdefault(name, []).append(record)
@@ -576,7 +542,7 @@ def name_overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(union) if union else 0.0
 
 
-def group_events(documents: Sequence[CheckedDocument], threshold: float = EVENT_THRESHOLD) -> list[Event]:
+def group_events(documents: Sequence[ContractDocument], threshold: float = EVENT_THRESHOLD) -> list[Event]:
     """Documents reporting one event: linked when their `distinctive_names` overlap at least `threshold`.
 
     Linked documents chain into one event (single linkage); an event has two documents or more, in
@@ -656,8 +622,8 @@ def _subject_names(subject: str | None) -> set[str]:
     return {word for word in words if word not in _NOT_NAMES}
 
 
-def _figure_sides(document: CheckedDocument) -> Iterator[FigureSide]:
-    for record in document.annotations:
+def _figure_sides(document: ContractDocument) -> Iterator[FigureSide]:
+    for record in document.records:
         value = record.get("value")
         if record.get("kind") != "figure" or record.get("status") == "rejected":
             continue
@@ -671,7 +637,7 @@ def _figure_sides(document: CheckedDocument) -> Iterator[FigureSide]:
 
 
 def disagreeing_figures(
-    documents: Sequence[CheckedDocument],
+    documents: Sequence[ContractDocument],
     events: Sequence[Event],
     subject_threshold: float = SUBJECT_THRESHOLD,
     tolerance: float = VALUE_TOLERANCE,
@@ -698,7 +664,7 @@ def disagreeing_figures(
 
 
 def check_documents(
-    documents: Sequence[CheckedDocument],
+    documents: Sequence[ContractDocument],
     event_threshold: float = EVENT_THRESHOLD,
     subject_threshold: float = SUBJECT_THRESHOLD,
     tolerance: float = VALUE_TOLERANCE,

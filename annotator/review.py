@@ -13,18 +13,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from annotator.contract import status_filter
 from annotator.errors import AnnotatorError
 from annotator.names import nearest_mention
+from annotator.numbers import figure_values
 from annotator.schemas import Annotation, Document, Origin, annotation_class
 from annotator.store import Store, StoredAnnotation, manual_id
 
 STATUS_FILTERS = ("all", "unreviewed", "gold", "rejected")
-_FILTER_STATUSES = {
-    "all": None,
-    "unreviewed": ("proposed",),
-    "gold": ("accepted", "edited", "added"),
-    "rejected": ("rejected",),
-}
+"""The review screen's status filters, in the order `f` cycles them (each a `contract.status_filter`)."""
 
 
 def draft_annotation(kind: str, start: int, end: int, document: str) -> Annotation:
@@ -38,8 +35,6 @@ def draft_annotation(kind: str, start: int, end: int, document: str) -> Annotati
     text = document[start:end]
     offered: dict[str, Any] = {}
     if "value" in cls.model_fields:
-        from annotator.propose.rules import figure_values
-
         read = figure_values(text)
         if read:
             offered["value"] = read[0]
@@ -138,7 +133,7 @@ class ReviewQueue:
         self._filter(keep)
 
     def _filter(self, keep: str | None = None) -> None:
-        statuses = _FILTER_STATUSES[self.status_filter]
+        statuses = status_filter(self.status_filter)
         self.items = [
             item for item in self.all_items
             if (self.kinds is None or item.kind in self.kinds) and (statuses is None or item.status in statuses)

@@ -14,11 +14,13 @@ applies to stored items too).
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, ClassVar, Literal
 
 from annotator.canonical import GOLD_STATUSES, STATUSES, document_id, to_json  # noqa: F401 - re-exported
+from annotator.numbers import figure_values  # the number reader the rules engine finds figures with
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
 Status = Literal["proposed", "accepted", "edited", "rejected", "added"]
@@ -75,9 +77,11 @@ def is_placeholder(value: Any) -> bool:
     return isinstance(value, str) and value.strip().casefold() in PLACEHOLDERS
 
 
-def same_value(a: float, b: float, tolerance: float = VALUE_TOLERANCE) -> bool:
-    """Whether two values are one number, within a relative tolerance."""
-    return abs(a - b) <= tolerance * max(abs(a), abs(b))
+def same_value(a: Any, b: Any, tolerance: float = VALUE_TOLERANCE) -> bool:
+    """Whether two values are one number within a relative tolerance (two nulls are the same value)."""
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return a is None and b is None
+    return math.isclose(float(a), float(b), rel_tol=tolerance, abs_tol=1e-9)
 
 
 def _number(value: float) -> str:
@@ -92,8 +96,6 @@ def figure_value_problem(text: str, value: Any, tolerance: float = VALUE_TOLERAN
     gives its lower bound. A span with no readable number is a warning (the value cannot be checked),
     and an error when its value is 0, the stand-in for "no number given".
     """
-    from annotator.propose.rules import figure_values  # the number reader the rules engine finds figures with
-
     read = figure_values(text)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         said = f" (the span says {_number(read[0])})" if read else ""
@@ -108,14 +110,25 @@ def figure_value_problem(text: str, value: Any, tolerance: float = VALUE_TOLERAN
     return "error", f"value {_number(value)} is not the number in the span ({said})"
 
 
+def span_problem(start: int, end: int, length: int | None, what: str = "span") -> str | None:
+    """What is wrong with `start:end` as a span of a document of `length` characters (None: unknown), or None.
+
+    The one span rule: the schemas raise it, `qa` reports it.
+    """
+    if start < 0:
+        return f"{what} {start}:{end} is outside the document: start {start} is negative"
+    if end <= start:
+        return f"{what} {start}:{end} is empty: end {end} must be greater than start {start}"
+    if length is not None and end > length:
+        return f"{what} {start}:{end} is outside the document: end {end} is past the end of the document ({length} characters)"
+    return None
+
+
 def check_span(start: int, end: int, document: str | None, what: str = "span") -> None:
     """Raise ValueError unless `start`/`end` is a non-empty span inside `document`."""
-    if start < 0:
-        raise ValueError(f"{what} start {start} is negative")
-    if end <= start:
-        raise ValueError(f"{what} end {end} must be greater than start {start}")
-    if document is not None and end > len(document):
-        raise ValueError(f"{what} end {end} is past the end of the document ({len(document)} characters)")
+    problem = span_problem(start, end, len(document) if document is not None else None, what)
+    if problem is not None:
+        raise ValueError(problem)
 
 
 class Origin(BaseModel):

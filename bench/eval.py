@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from scripted_server import ScriptedServer, reply_for, request_text  # noqa: E402
 
 from annotator import evaluate  # noqa: E402
+from annotator.contract import Item  # noqa: E402
 from annotator.propose import RulesProposer, answer_documents, propose_documents  # noqa: E402
 from annotator.propose.llm import LLMEngine  # noqa: E402
 from annotator.propose.rules import RulesEngine  # noqa: E402
@@ -113,7 +114,7 @@ def main() -> None:
             started = time.perf_counter()
             results = asyncio.run(answer_documents(llm, [g.document for g in golds], store))
             cached = time.perf_counter() - started
-            predictions = {i: [evaluate.Item.of(p.annotation) for p in r.proposals] for i, r in results.items()}
+            predictions = {i: [Item.of(p.annotation) for p in r.proposals] for i, r in results.items()}
             started = time.perf_counter()
             scored = evaluate.score(golds, predictions)
             scoring = time.perf_counter() - started

@@ -24,7 +24,7 @@ import statistics
 import time
 from pathlib import Path
 
-from annotator.grounding import split_chunks
+from annotator.chunking import split_chunks
 from annotator.propose.local import LocalEngine, default_gguf, load_llama
 from annotator.schemas import Document, draft_models
 

@@ -23,11 +23,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the data directory at tmp_path so no test touches a real labels.db."""
+    """Every test in its own folder, with none of the developer's settings.
+
+    The data directory is tmp_path, so no test touches a real labels.db; every `ANNOTATOR_*` and
+    `OPENAI_*` variable is cleared; the config folder (`$XDG_CONFIG_HOME`, which wins over `~`) is
+    an empty one in tmp_path, so no config.toml or keys.toml of the developer's applies.
+    """
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ANNOTATOR_DB", raising=False)
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    for name in list(os.environ):
+        if name.startswith(("ANNOTATOR_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 @pytest.fixture

@@ -154,14 +154,14 @@ def test_a_bad_key_bindings_file_is_one_line_error(seeds: Path, tmp_path: Path, 
 
 def test_every_binding_of_every_screen_can_be_rebound() -> None:
     from annotator.tui.keymap import ALL_BINDINGS, load_keymap
-    from annotator.tui.screens.documents import DocumentsScreen
+    from annotator.tui.screens.documents import DocumentsModal
     from annotator.tui.screens.edit import EditModal
-    from annotator.tui.screens.help import HelpScreen
+    from annotator.tui.screens.help import HelpModal
     from annotator.tui.screens.review import ReviewScreen
-    from annotator.tui.screens.span import SpanScreen
+    from annotator.tui.screens.span import SpanModal
 
     ids = {binding.id for binding in ALL_BINDINGS}
-    for screen in (ReviewScreen, SpanScreen, EditModal, DocumentsScreen, HelpScreen):
+    for screen in (ReviewScreen, SpanModal, EditModal, DocumentsModal, HelpModal):
         assert {binding.id for binding in screen.BINDINGS} <= ids, screen.__name__
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert all(f"`{binding_id}`" in readme for binding_id in ids)  # the README lists every id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pytest
@@ -9,9 +10,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Label, OptionList, Select
 
+import annotator.tui
 from annotator.schemas import ANNOTATION_KINDS, Annotation, Figure, Origin, Qualifier, Quote, QuoteType
 from annotator.tui.screens.edit import EditModal, field_specs
-from annotator.tui.screens.help import HelpScreen
+from annotator.tui.screens.help import HelpModal
 
 DOCUMENT = (
     '"We left everything behind," Suleiman Abdulqader told reporters on Monday. '
@@ -45,7 +47,9 @@ def figure() -> Figure:
 
 
 class Host(App[None]):
-    """Pushes one screen on mount and keeps what it returns."""
+    """Pushes one screen on mount and keeps what it returns; styled by the review app's one stylesheet."""
+
+    CSS_PATH = str(Path(annotator.tui.__file__).parent / "app.tcss")
 
     BINDINGS = [
         Binding("r", "refresh_all", "Refresh"),
@@ -255,7 +259,7 @@ async def test_a_new_kind_gets_its_form_for_free(event_kind: type[Annotation]) -
 
 
 async def test_help_lists_every_binding_including_hidden_ones() -> None:
-    app = Host(HelpScreen())
+    app = Host(HelpModal())
     async with app.run_test() as pilot:
         table = app.screen.query_one(DataTable)
         rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
@@ -269,7 +273,7 @@ async def test_help_lists_every_binding_including_hidden_ones() -> None:
 
 @pytest.mark.parametrize("key", ["escape", "question_mark"])
 async def test_help_closes_on_escape_and_question_mark(key: str) -> None:
-    app = Host(HelpScreen())
+    app = Host(HelpModal())
     async with app.run_test() as pilot:
         await pilot.press(key)
     assert app.results == [None]
@@ -286,4 +290,4 @@ def test_snapshot_help(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await pilot.pause()
 
-    assert snap_compare(Host(HelpScreen()), terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(Host(HelpModal()), terminal_size=(100, 30), run_before=run_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import shutil
@@ -16,7 +17,8 @@ from typer.testing import CliRunner
 
 from annotator import evaluate
 from annotator.cli import app
-from annotator.evaluate import GoldDocument, Item, score
+from annotator.contract import ContractDocument, Item
+from annotator.evaluate import score
 from annotator.names import same_name
 from annotator.propose import RulesProposer
 from annotator.schemas import Document
@@ -33,16 +35,17 @@ DOC = Document.from_text(TEXT, "a.txt")
 
 def item(needle: str, kind: str = "quote", **fields) -> Item:
     start = TEXT.index(needle)
-    return Item(kind, start, start + len(needle), needle, fields)
+    return Item(kind, start, start + len(needle), needle, fields, status="accepted")
 
 
 def shifted(base: Item, start: int = 0, end: int = 0, **fields) -> Item:
     s, e = base.start + start, base.end + end
-    return Item(base.kind, s, e, TEXT[s:e], {**base.fields, **fields})
+    return dataclasses.replace(base, start=s, end=e, text=TEXT[s:e], fields={**base.fields, **fields})
 
 
 def scored(gold: list[Item], predicted: list[Item], rejected: list[Item] | None = None, **options):
-    return score([GoldDocument(DOC, gold, rejected or [])], {DOC.id: predicted}, **options)
+    negatives = [dataclasses.replace(item, status="rejected") for item in rejected or []]
+    return score([ContractDocument(DOC, [*gold, *negatives])], {DOC.id: predicted}, **options)
 
 
 QUOTE = item("The convoy is stuck", speaker="Suleiman Abdulqader", quote_type="direct")
@@ -129,7 +132,7 @@ spans = st.tuples(st.integers(0, 80), st.integers(1, 30)).map(lambda p: (p[0], m
 @settings(max_examples=200, deadline=None)
 @given(st.lists(spans, max_size=6), st.lists(spans, max_size=6))
 def test_scores_are_consistent_for_any_spans(gold_spans, predicted_spans) -> None:
-    gold = [Item("quote", s, e, TEXT[s:e], {"speaker": None}) for s, e in dict.fromkeys(gold_spans)]
+    gold = [Item("quote", s, e, TEXT[s:e], {"speaker": None}, status="accepted") for s, e in dict.fromkeys(gold_spans)]
     predicted = [Item("quote", s, e, TEXT[s:e], {"speaker": None}) for s, e in dict.fromkeys(predicted_spans)]
     result = scored(gold, predicted, kinds=["quote"])
     counts = result.counts["quote"]

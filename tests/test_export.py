@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from annotator.cli import app
 from annotator.errors import AnnotatorError
-from annotator.export import export_csv, export_jsonl, import_contract, left_out_of_gold
+from annotator.contract import left_out_of_gold
+from annotator.export import export_csv, export_jsonl, import_contract
 from annotator.schemas import Document, Figure, Origin, Quote, Stance, document_id
 from annotator.store import open_db
 

@@ -10,19 +10,18 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from annotator.chunking import Chunk, split_chunks
 from annotator.grounding import (
     CASEFOLDED_SCORE,
     DEFAULT_THRESHOLD,
     ELIDED_SCORE,
     FUZZY_WINDOW,
     NORMALIZED_SCORE,
-    Chunk,
     DocumentIndex,
     Grounding,
     clean_snippet,
     ground,
     normalize_text,
-    split_chunks,
 )
 
 ARTICLE = (

@@ -173,6 +173,34 @@ def test_json_schema_refusal_falls_back_to_json_object_with_schema(store) -> Non
     assert store.failures() == []
 
 
+def test_a_refusal_while_requests_are_in_flight_sends_each_request_in_one_mode(store) -> None:
+    # Eight requests in flight are all refused json_schema: each is asked again once, with the
+    # schema in json_object; none goes out as a bare json_object, and later ones start in json.
+    with ScriptedServer(answer, refuse_json_schema=True, latency=0.05) as server:
+        llm = engine(server, kinds=["figure"], concurrency=8)
+        run(store, documents(12), llm)
+        bodies = [r.body for r in server.requests]
+    kinds = [b["response_format"]["type"] for b in bodies]
+    assert llm.mode == "json" and set(kinds) == {"json_schema", "json_object"}
+    assert all(b["response_format"].get("schema") for b in bodies if b["response_format"]["type"] == "json_object")
+    assert kinds.count("json_object") == 12 and kinds.count("json_schema") <= 8
+    assert len(list(store.annotations())) == 12 and store.failures() == []
+
+
+def test_the_engine_is_an_async_context_manager_that_closes_its_client(store) -> None:
+    async def propose_within() -> tuple[bool, bool, int]:
+        async with llm as opened:
+            result = await opened.propose(documents()[0])
+            held = llm._client is not None
+        return held, llm._client is None, len(result.proposals)
+
+    with ScriptedServer(answer) as server:
+        llm = engine(server, kinds=["quote"])
+        assert asyncio.run(propose_within()) == (True, True, 1)
+        run(store, documents(), llm)  # the run opens and shuts it down itself
+        assert llm._client is None
+
+
 def test_long_documents_are_chunked_and_offsets_mapped_back(store) -> None:
     filler = "\n\n".join(f"Paragraph {i} says nothing of note about the weather today." for i in range(120))
     text = filler + "\n\n" + TEXT

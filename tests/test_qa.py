@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from annotator import qa
 from annotator.cli import app
-from annotator.propose.rules import figure_values
+from annotator.numbers import figure_values
 from annotator.schemas import Document, Figure, Origin, Quote, Stance
 
 runner = CliRunner()

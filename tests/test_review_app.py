@@ -37,7 +37,10 @@ async def test_accept_with_a_and_enter_advances_and_commits(seeded) -> None:
         await pilot.press("enter")
         rows = statuses(path)  # committed the moment they were made, read by another connection
         assert rows[first.id] == "accepted" and rows[second.id] == "accepted"
-        assert "accepted" in str(screen(app).query_one("#card").render()) or app.queue.current.status == "proposed"
+        # The card moved on to the third item, not yet decided, and says so.
+        third = app.queue.current
+        assert third.id not in (first.id, second.id) and third.status == "proposed"
+        assert "proposed" in str(screen(app).query_one("#card").render()).splitlines()[0]
     with open_db(path) as store:
         assert {d["annotator"] for d in store.decisions(first.id)} == {"tester"}
 
@@ -224,7 +227,7 @@ async def test_help_and_quit(seeded) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
-        assert type(app.screen).__name__ == "HelpScreen"
+        assert type(app.screen).__name__ == "HelpModal"
         await pilot.press("escape")
         await pilot.press("q")
         await pilot.pause()
@@ -257,3 +260,39 @@ def test_snapshot_review_screen(seeded, snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(create_app(path, ids, "tester"), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_proposals_that_arrive_while_a_modal_is_open_are_shown(tmp_path: Path) -> None:
+    """Worker news goes through the App to the review screen: a form or list on top loses none of it."""
+    from scripted_server import ScriptedServer, reply_for
+
+    from annotator.propose.llm import LLMEngine
+    from annotator.schemas import Document
+
+    text = "“We stay,” the mayor said on Monday."
+    document = Document.from_text(text, "mayor.txt")
+    path = tmp_path / "labels.db"
+    with open_db(path) as store:
+        store.add_documents([document])
+    answer = {"items": [{"text": "We stay", "speaker": "the mayor", "cue": "said", "quote_type": "direct"}]}
+    with ScriptedServer(lambda request: reply_for(request, answer), latency=0.5) as server:
+        engine = LLMEngine("scripted-model", base_url=server.base_url, api_key="sk-test", kinds=["quote"],
+                           backoff=(0.01, 0.02), timeout=5.0)
+        app = create_app(path, [document.id], "tester", engine=engine, pending=[document.id])
+        async with app.run_test(size=SIZE) as pilot:
+            assert app.queue.current is None
+            await pilot.press("question_mark")  # help is on top while the answer arrives
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if "done" in str(screen_below(app).query_one("#engine").render()):
+                    break
+            assert app.screen is not screen_below(app)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.queue.current is not None and app.queue.current.text == "We stay"
+            assert "We stay" in str(screen(app).query_one("#card").render())
+
+
+def screen_below(app: ReviewApp) -> ReviewScreen:
+    """The review screen, whatever is on top of it."""
+    return app.review_screen

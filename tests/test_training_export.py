@@ -14,6 +14,7 @@ from scripted_server import ScriptedServer, reply_for
 from test_export import TEXT, populate
 from typer.testing import CliRunner
 
+from annotator.chunking import CHUNK_CHARS, CHUNK_OVERLAP, split_chunks
 from annotator.cli import app
 from annotator.errors import AnnotatorError
 from annotator.export import (
@@ -28,7 +29,6 @@ from annotator.export import (
     version_groups,
     write_files,
 )
-from annotator.grounding import CHUNK_CHARS, CHUNK_OVERLAP, split_chunks
 from annotator.propose import run_proposals
 from annotator.propose.llm import LLMEngine
 from annotator.propose.prompts import chat_messages, load_prompts

@@ -1,7 +1,8 @@
 """The `llm` engine: openai + instructor against any OpenAI-compatible endpoint.
 
-For each document, each kind and each chunk of the document, one chat request asks for the kind's
-items; the answer model is made from the kind's schema (`schemas.draft_models`), and its validator
+This module is the HTTP transport of a `chat.ChatEngine`, which works a document through (each
+kind, each chunk) and grounds the answers. For each kind in each chunk, one chat request asks for
+the kind's items; the answer model is made from the kind's schema (`schemas.draft_models`), and its validator
 grounds every item in the document, so an item that is not in the text makes instructor re-ask
 with that message. After the re-asks, what still cannot be grounded is recorded as a failure.
 
@@ -28,12 +29,12 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from annotator.grounding import CHUNK_CHARS, CHUNK_OVERLAP, DocumentIndex, split_chunks
-from annotator.propose import DocumentResult, Failure, Proposal, origin
-from annotator.propose.prompts import Prompt, chat_messages, load_prompts, prompt_set
-from annotator.schemas import GROUNDING, Annotation, Document, annotation_class, draft_models
+from annotator.chunking import CHUNK_CHARS, CHUNK_OVERLAP
+from annotator.grounding import DocumentIndex
+from annotator.propose.chat import ChatEngine, Reply, completion_text, usage_tokens
+from annotator.propose.engine import Failure
+from annotator.propose.prompts import Prompt, chat_messages
+from annotator.schemas import GROUNDING, draft_models
 
 if TYPE_CHECKING:
     import openai
@@ -237,11 +238,10 @@ def _wait(initial: float, maximum: float):
     return wait
 
 
-class LLMEngine:
-    """Proposals from a chat model behind an OpenAI-compatible API."""
+class LLMEngine(ChatEngine):
+    """Proposals from a chat model behind an OpenAI-compatible API: the HTTP transport of a `ChatEngine`."""
 
     name = "llm"
-    cacheable = True
 
     def __init__(
         self,
@@ -266,16 +266,12 @@ class LLMEngine:
 
         if not timeout > 0:
             raise AnnotatorError(f"--timeout must be a positive number of seconds, not {timeout:g}")
-        self.model = model
-        self.prompts = prompts or load_prompts(kinds)
-        self.prompt_name, self.prompt_hash = prompt_set(self.prompts)
+        super().__init__(model, kinds=kinds, prompts=prompts, max_chars=max_chars, overlap=overlap,
+                         temperature=temperature)
         self.concurrency = concurrency
         self.attempts = attempts
         self.reasks = reasks
         self.backoff = backoff
-        self.max_chars = max_chars
-        self.overlap = overlap
-        self.temperature = temperature
         self.base_url = base_url
         self.timeout = timeout
         """Seconds one request may take, start to last byte."""
@@ -286,7 +282,8 @@ class LLMEngine:
         self.max_answer_bytes = max_answer_bytes
         self._api_key = api_key
         self.mode = "json_schema"
-        """How the answer's schema is sent: `json_schema`, or `json` (json_object with the schema) once refused."""
+        """How a new request sends the answer's schema: `json_schema`, or `json` (json_object with the
+        schema) once the server has refused json_schema. It only ever goes from the first to the second."""
         # Made inside the running event loop on first use, closed by `aclose()` at the end of a run.
         self._client: openai.AsyncOpenAI | None = None
         self._clients: dict[str, Any] = {}
@@ -296,7 +293,8 @@ class LLMEngine:
             "base_url": base_url,
         }
 
-    def _instructor(self) -> Any:
+    def _instructor(self, mode: str) -> Any:
+        """The instructor client that sends the schema the way `mode` says."""
         import instructor
         import openai
 
@@ -306,14 +304,19 @@ class LLMEngine:
                 base_url=self.base_url, api_key=self._api_key or "no-key", max_retries=0, timeout=self.timeout,
                 http_client=_bounded_http_client(self.timeout, self.max_answer_bytes),
             )
-        if self.mode not in self._clients:
-            mode = instructor.Mode.JSON_SCHEMA if self.mode == "json_schema" else instructor.Mode.JSON
-            self._clients[self.mode] = instructor.from_openai(self._client, mode=mode)
-        return self._clients[self.mode]
+        if mode not in self._clients:
+            self._clients[mode] = instructor.from_openai(
+                self._client, mode=instructor.Mode.JSON_SCHEMA if mode == "json_schema" else instructor.Mode.JSON
+            )
+        return self._clients[mode]
 
     def redact(self, text: str) -> str:
         """`text` with this engine's API key (and anything shaped like an OpenAI key) masked."""
         return redact(text, self._api_key)
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        """US dollars for the tokens, at the model's price (0 for a model without a known one)."""
+        return estimate_cost(self.model, tokens_in, tokens_out)
 
     async def aclose(self) -> None:
         """Close the HTTP client; the next run opens a new one."""
@@ -321,29 +324,7 @@ class LLMEngine:
             await self._client.close()
         self._client, self._clients, self._requests = None, {}, None
 
-    async def propose(self, document: Document) -> DocumentResult:
-        """Ask for every kind in every chunk of the document; ground and collect the answers."""
-        index = DocumentIndex(document.text)
-        chunks = split_chunks(document.text, self.max_chars, self.overlap)
-        jobs = [self._ask(kind, chunk.text, chunk.middle, index, document.text) for kind in self.prompts for chunk in chunks]
-        result = DocumentResult()
-        seen: set[tuple[str, int, int]] = set()
-        for proposals, failures, tokens_in, tokens_out in await asyncio.gather(*jobs):
-            for proposal in proposals:
-                key = (proposal.annotation.kind, proposal.annotation.start, proposal.annotation.end)
-                if key not in seen:  # chunks overlap: the same span can come twice
-                    seen.add(key)
-                    result.proposals.append(proposal)
-            result.failures += failures
-            result.tokens_in += tokens_in
-            result.tokens_out += tokens_out
-        result.proposals.sort(key=lambda p: (p.annotation.start, p.annotation.end, p.annotation.kind))
-        result.cost = estimate_cost(self.model, result.tokens_in, result.tokens_out)
-        return result
-
-    async def _ask(
-        self, kind: str, text: str, hint: int, index: DocumentIndex, document: str
-    ) -> tuple[list[Proposal], list[Failure], int, int]:
+    async def ask(self, kind: str, text: str, hint: int, index: DocumentIndex) -> Reply:
         """One request for one kind in one chunk, with transport retries and the mode fallback.
 
         The chunk holds one of `concurrency` slots from its first attempt to its last, so its
@@ -352,11 +333,9 @@ class LLMEngine:
         if self._requests is None:
             self._requests = asyncio.Semaphore(self.concurrency)
         async with self._requests:
-            return await self._ask_within_deadline(kind, text, hint, index, document)
+            return await self._ask_within_deadline(kind, text, hint, index)
 
-    async def _ask_within_deadline(
-        self, kind: str, text: str, hint: int, index: DocumentIndex, document: str
-    ) -> tuple[list[Proposal], list[Failure], int, int]:
+    async def _ask_within_deadline(self, kind: str, text: str, hint: int, index: DocumentIndex) -> Reply:
         from instructor.core import IncompleteOutputException, InstructorRetryException
         from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
@@ -382,43 +361,51 @@ class LLMEngine:
                             last_error = error
                             raise
         except TimeoutError:
-            return [], [self._out_of_time(kind, attempts, last_error)], 0, 0
+            return Reply(failure=self._out_of_time(kind, attempts, last_error))
         except InstructorRetryException as error:
             if transport_error(error) is not None:
-                return [], [self._failure(kind, error)], 0, 0
+                return Reply(failure=self._failure(kind, error))
+            # The re-asks are spent: what the last answer holds that grounds is still kept.
             usage = getattr(error, "total_usage", None)
-            proposals, failures = self._salvage(kind, error.last_completion, model, index, hint, document)
-            return proposals, failures, _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
+            return Reply(text=completion_text(error.last_completion), tokens_in=usage_tokens(usage, "prompt_tokens"),
+                         tokens_out=usage_tokens(usage, "completion_tokens"))
         except IncompleteOutputException:
-            return [], [Failure(kind, "the answer was cut off (finish_reason=length): truncated JSON")], 0, 0
+            return Reply(failure=Failure(kind, "the answer was cut off (finish_reason=length): truncated JSON"))
         except Exception as error:  # noqa: BLE001 - one request's failure never stops the run
-            return [], [self._failure(kind, error)], 0, 0
+            return Reply(failure=self._failure(kind, error))
         usage = getattr(completion, "usage", None)
-        proposals, failures = self._ground(kind, answer.items, index, hint, document)
-        return proposals, failures, _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
+        return Reply(items=answer.items, tokens_in=usage_tokens(usage, "prompt_tokens"),
+                     tokens_out=usage_tokens(usage, "completion_tokens"))
 
     async def _request(self, answer_model: type, messages: list[dict[str, str]]) -> Any:
-        """One instructor call; on a refusal of json_schema, switch to json_object + schema and call again."""
-        for _ in range(2):
-            mode = self.mode
-            extra: dict[str, Any] = {}
-            if mode == "json":
-                # llama.cpp's server constrains output to a schema given this way.
-                extra["extra_body"] = {
-                    "response_format": {"type": "json_object", "schema": answer_model.model_json_schema()}
-                }
-            try:
-                return await self._instructor().chat.completions.create_with_completion(
-                    model=self.model, messages=messages, response_model=answer_model, max_retries=self.reasks,
-                    temperature=self.temperature, **extra,
-                )
-            except Exception as error:
-                cause = transport_error(error)
-                if mode == "json_schema" and cause is not None and _refuses_json_schema(cause):
-                    self.mode = "json"
-                    continue
+        """One instructor call; on a refusal of json_schema, switch to json_object + schema and call again.
+
+        The mode is read once, when the request starts, and the call is made in that mode: other
+        requests in flight may switch `self.mode` meanwhile, which only changes the mode of the
+        requests that start after.
+        """
+        mode = self.mode
+        try:
+            return await self._create(answer_model, messages, mode)
+        except Exception as error:
+            cause = transport_error(error)
+            if mode != "json_schema" or cause is None or not _refuses_json_schema(cause):
                 raise
-        raise RuntimeError("the server refused both json_schema and json_object answers")
+        self.mode = "json"
+        return await self._create(answer_model, messages, "json")
+
+    async def _create(self, answer_model: type, messages: list[dict[str, str]], mode: str) -> Any:
+        """One instructor call (with its re-asks) that sends the answer's schema the way `mode` says."""
+        extra: dict[str, Any] = {}
+        if mode == "json":
+            # llama.cpp's server constrains output to a schema given this way.
+            extra["extra_body"] = {
+                "response_format": {"type": "json_object", "schema": answer_model.model_json_schema()}
+            }
+        return await self._instructor(mode).chat.completions.create_with_completion(
+            model=self.model, messages=messages, response_model=answer_model, max_retries=self.reasks,
+            temperature=self.temperature, **extra,
+        )
 
     def _failure(self, kind: str, error: BaseException) -> Failure:
         """A request that got no answer to keep: not cached (`retryable`) when it was the transport's fault."""
@@ -455,79 +442,3 @@ class LLMEngine:
             last = self._failure(kind, last_error).reason.removesuffix(f" (after {self.attempts} attempts)")
             reason = f"{last} ({spent})"
         return Failure(kind, self.redact(reason)[:500], retryable=True)
-
-    def _salvage(
-        self, kind: str, completion: Any, answer_model: type, index: DocumentIndex, hint: int, document: str
-    ) -> tuple[list[Proposal], list[Failure]]:
-        """After the last re-ask: keep the items that ground, record the rest as failures."""
-        text = _completion_text(completion)
-        try:
-            answer = answer_model.model_validate_json(text or "", context={"lenient": True})
-        except ValidationError as error:
-            snippet = self.redact((text or "")[:120])
-            reason = f"the answer is not valid JSON for {kind} items ({error.error_count()} errors): {snippet!r}"
-            return [], [Failure(kind, reason)]
-        return self._ground(kind, answer.items, index, hint, document)
-
-    def _ground(
-        self, kind: str, items: Sequence[Any], index: DocumentIndex, hint: int, document: str
-    ) -> tuple[list[Proposal], list[Failure]]:
-        """Anchor each drafted item to exact offsets; an item that cannot be anchored is a failure."""
-        cls = annotation_class(kind)
-        made = origin(self.name, self.model, self.prompts[kind].id)
-        proposals, failures = [], []
-        for item in items:
-            draft = item.model_dump()
-            grounding = index.ground(draft["text"], hint=hint)
-            if not grounding.grounded or grounding.start is None or grounding.end is None:
-                failures.append(Failure(kind, f"not found in the document (best match {grounding.score:.2f})", draft))
-                continue
-            fields = {name: draft.get(name) for name in cls.kind_fields() if name in draft}
-            if kind == "quote":
-                fields.update(_speaker_mention(document, draft.get("speaker"), grounding.start, grounding.end))
-            try:
-                annotation: Annotation = cls.model_validate(
-                    {**fields, "kind": kind, "start": grounding.start, "end": grounding.end, "text": grounding.text,
-                     "origin": made},
-                    context={"document": document},
-                )
-            except ValidationError as error:
-                failures.append(Failure(kind, f"invalid {kind}: {error.errors()[0]['msg']}", draft))
-                continue
-            claimed = draft["text"] if draft["text"] != grounding.text else None
-            proposals.append(Proposal(annotation, grounding.score, grounding.method, claimed))
-        return proposals, failures
-
-
-def _tokens(usage: Any, name: str) -> int:
-    value = getattr(usage, name, None) if usage is not None else None
-    return int(value) if isinstance(value, int) else 0
-
-
-def _completion_text(completion: Any) -> str | None:
-    """The answer text of a chat completion: its content, or its first tool call's arguments."""
-    try:
-        message = completion.choices[0].message
-    except (AttributeError, IndexError, TypeError):
-        return None
-    if message.tool_calls:
-        return message.tool_calls[0].function.arguments
-    return message.content
-
-
-def _speaker_mention(document: str, speaker: str | None, start: int, end: int) -> dict[str, int | None]:
-    """Offsets of the speaker's name (or surname) nearest the quote, if it is mentioned."""
-    if not speaker:
-        return {"speaker_start": None, "speaker_end": None}
-    names = [speaker] + ([speaker.split()[-1]] if len(speaker.split()) > 1 else [])
-    best: tuple[int, int, int] | None = None
-    for name in names:
-        for match in re.finditer(rf"\b{re.escape(name)}\b", document):
-            distance = min(abs(match.start() - end), abs(start - match.end()))
-            if best is None or distance < best[0]:
-                best = (distance, match.start(), match.end())
-        if best is not None and best[0] < 300:
-            break
-    if best is None:
-        return {"speaker_start": None, "speaker_end": None}
-    return {"speaker_start": best[1], "speaker_end": best[2]}

@@ -1,10 +1,10 @@
 """The `local` engine: a GGUF model run in-process by llama.cpp (llama-cpp-python); no server, no key.
 
-It asks what the `llm` engine asks, the same way: the same prompt files, one request per kind and
-chunk of the document, the answer constrained to the kind's draft model (`schemas.draft_models`),
-given to llama.cpp as `response_format: json_object` with the schema, which it compiles to a
-grammar. The answer is read as the `llm` engine reads its last attempt: validated leniently, then
-each item grounded in the document; an item that does not ground, and an answer that is cut off or
+Only the transport is its own: how a document is worked through (one request per kind and chunk,
+the same prompt files as the `llm` engine) is `chat.ChatEngine`'s. The answer is constrained to the
+kind's draft model (`schemas.draft_models`), given to llama.cpp as `response_format: json_object`
+with the schema, which it compiles to a grammar, and read as an answer no one checked: validated
+leniently, then each item grounded in the document; an item that does not ground, and an answer that is cut off or
 is not valid JSON, is a `Failure` with its reason. There are no re-asks: a small local model rarely
 does better on a second try, and every try costs seconds of CPU.
 
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from annotator.errors import AnnotatorError
 from annotator.grounding import DocumentIndex
-from annotator.propose import Failure, Proposal
-from annotator.propose.llm import LLMEngine, _tokens
-from annotator.propose.prompts import Prompt, chat_messages, load_prompts, prompt_set
+from annotator.propose.chat import ChatEngine, Reply, completion_text, usage_tokens
+from annotator.propose.engine import Failure
+from annotator.propose.prompts import Prompt, chat_messages
 from annotator.schemas import draft_models
 
 if TYPE_CHECKING:
@@ -137,23 +137,15 @@ def load_llama(gguf: str | Path, *, n_ctx: int = 4096, seed: int = 0, n_threads:
             raise AnnotatorError(f"{path}: llama.cpp cannot load this model ({error})") from None
 
 
-class LocalEngine:
-    """Proposals from a GGUF model that llama.cpp runs in this process.
+class LocalEngine(ChatEngine):
+    """Proposals from a GGUF model that llama.cpp runs in this process: the in-process transport of a `ChatEngine`.
 
     One request at a time: llama.cpp already spreads one request over `n_threads` cores, and a
     `Llama` object is not safe to share between threads.
     """
 
     name = "local"
-    cacheable = True
     concurrency = 1
-
-    # How a document is worked through (every kind in every chunk, overlapping spans kept once,
-    # tokens summed) and how an answer is read (lenient validation, then grounding each item) are
-    # the llm engine's own; only how one request is made differs (`_ask`).
-    propose = LLMEngine.propose
-    _salvage = LLMEngine._salvage
-    _ground = LLMEngine._ground
 
     def __init__(
         self,
@@ -173,17 +165,12 @@ class LocalEngine:
         if max_tokens >= n_ctx:
             raise AnnotatorError(f"max_tokens ({max_tokens}) must be smaller than the context n_ctx ({n_ctx})")
         self.gguf = check_gguf(default_gguf() if gguf is None else gguf)
-        self.model = self.gguf.name
-        self.prompts = prompts or load_prompts(kinds)
-        self.prompt_name, self.prompt_hash = prompt_set(self.prompts)
+        super().__init__(self.gguf.name, kinds=kinds, prompts=prompts, max_chars=max_chars, overlap=overlap,
+                         temperature=temperature)
         self.n_ctx = n_ctx
         self.max_tokens = max_tokens
-        self.temperature = temperature
         self.seed = seed
         self.n_threads = n_threads
-        self.max_chars = max_chars
-        self.overlap = overlap
-        self._api_key: str | None = None  # read by the llm engine's answer reader, to redact: there is none
         self._llama: Llama | None = None
         self._lock = threading.Lock()
         # The model is identified by content, not by path: the same file in another venv hits the cache.
@@ -203,10 +190,11 @@ class LocalEngine:
                 self._llama = load_llama(self.gguf, n_ctx=self.n_ctx, seed=self.seed, n_threads=self.n_threads)
             return self._llama
 
-    async def _ask(
-        self, kind: str, text: str, hint: int, index: DocumentIndex, document: str
-    ) -> tuple[list[Proposal], list[Failure], int, int]:
-        """One request for one kind in one chunk, run in a worker thread; a failure is returned, not raised."""
+    async def ask(self, kind: str, text: str, hint: int, index: DocumentIndex) -> Reply:
+        """One request for one kind in one chunk, run in a worker thread; a failure is returned, not raised.
+
+        There are no re-asks, so the answer is read as it came (`Reply.text`), leniently.
+        """
         _, answer_model = draft_models(kind)
         messages = chat_messages(self.prompts[kind], text)
         # A model that cannot be loaded is no problem of this document: that error stops the run.
@@ -214,14 +202,13 @@ class LocalEngine:
         try:
             completion = await asyncio.to_thread(self.complete, messages, answer_model.model_json_schema())
         except Exception as error:  # noqa: BLE001 - one request's failure never stops the run
-            return [], [Failure(kind, f"{error.__class__.__name__}: {error}"[:500])], 0, 0
-        tokens_in = _tokens(completion.usage, "prompt_tokens")
-        tokens_out = _tokens(completion.usage, "completion_tokens")
+            return Reply(failure=Failure(kind, f"{error.__class__.__name__}: {error}"[:500]))
+        tokens_in = usage_tokens(completion.usage, "prompt_tokens")
+        tokens_out = usage_tokens(completion.usage, "completion_tokens")
         if completion.choices[0].finish_reason == "length":
             reason = f"the answer was cut off (finish_reason=length after {tokens_out} tokens): truncated JSON"
-            return [], [Failure(kind, reason)], tokens_in, tokens_out
-        proposals, failures = self._salvage(kind, completion, answer_model, index, hint, document)
-        return proposals, failures, tokens_in, tokens_out
+            return Reply(failure=Failure(kind, reason), tokens_in=tokens_in, tokens_out=tokens_out)
+        return Reply(text=completion_text(completion), tokens_in=tokens_in, tokens_out=tokens_out)
 
     def complete(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> ChatCompletion:
         """One blocking chat completion constrained to `schema`, in OpenAI's shape (as llama.cpp answers)."""

@@ -7,7 +7,6 @@ proposal, an eval run or a cached response records exactly which prompt made it.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -49,9 +48,10 @@ def packaged_prompts() -> Traversable:
 
 
 def prompts_dir() -> PromptFolder:
-    """`ANNOTATOR_PROMPTS` if set, else the prompts shipped with the package."""
-    folder = os.environ.get("ANNOTATOR_PROMPTS")
-    return Path(folder) if folder else packaged_prompts()
+    """The prompts setting (`ANNOTATOR_PROMPTS`, the config file) if set, else the prompts shipped with the package."""
+    from annotator.config import load_settings
+
+    return load_settings().prompts or packaged_prompts()
 
 
 def load_prompts(kinds: Sequence[str] | None = None, folder: PromptFolder | None = None) -> dict[str, Prompt]:

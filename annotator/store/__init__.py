@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from annotator.errors import AnnotatorError
-from annotator.canonical import to_json
+from annotator.canonical import canonical_key, to_json
 from annotator.store import migrations
 
 if TYPE_CHECKING:
@@ -43,8 +43,10 @@ def now() -> str:
 
 
 def default_db_path() -> str:
-    """`ANNOTATOR_DB` if set, else `labels.db` in the current directory."""
-    return os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
+    """The db setting (`ANNOTATOR_DB`, the config file), else `labels.db` in the current directory."""
+    from annotator.config import load_settings
+
+    return os.fspath(load_settings().db)
 
 
 @dataclass(frozen=True)
@@ -71,18 +73,6 @@ class StoredAnnotation:
         """The provenance of the proposal (or of the manual add)."""
         return json.loads(self.origin_json)
 
-    def record(self) -> dict[str, Any]:
-        """The annotation as a contract record (id, kind, span, status, fields, origin)."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "status": self.status,
-            **self.fields(),
-            "origin": self.origin(),
-        }
 
 
 @dataclass(frozen=True)
@@ -105,7 +95,18 @@ class DocumentSummary:
 
 
 def proposal_id(document_id: str, annotation: Annotation, origin_json: str) -> str:
-    """A stable id: the same proposal from the same engine and prompt gets the same id anywhere."""
+    """A stable id: the same proposal from the same engine and prompt gets the same id anywhere.
+
+    Hashed from canonical JSON with sorted keys (`canonical_key`): an origin whose keys come in
+    another order is the same origin.
+    """
+    key = canonical_key([document_id, annotation.kind, annotation.start, annotation.end, annotation.fields(),
+                         json.loads(origin_json)])
+    return "p_" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def legacy_proposal_id(document_id: str, annotation: Annotation, origin_json: str) -> str:
+    """The id a store made before ids were hashed from canonical JSON gave the same proposal."""
     key = "\x1f".join(
         [document_id, annotation.kind, str(annotation.start), str(annotation.end), to_json(annotation.fields()), origin_json]
     )
@@ -129,7 +130,8 @@ def _edited(annotation: Annotation | None) -> list[Any]:
 # followed it) and items added by hand; `item_state` holds each item's status and the decisions behind it.
 # Rows come ordered by document (in the order documents were added), then span.
 _ITEM_COLUMNS = "id, document_id, kind, start, \"end\", text, status, fields, origin, proposal_id, annotator"
-# The same item as one contract JSON object, built by SQLite: export is mostly this query.
+# The same item as one contract JSON object, built by SQLite: export is mostly this query. It must
+# write exactly what `annotator.contract.Item.record()` encodes (tests/test_contract.py holds it so).
 _RECORD_COLUMNS = """document_id,
     '{"id":' || json_quote(id) || ',"kind":' || json_quote(kind) || ',"start":' || start || ',"end":' || "end"
     || ',"text":' || json_quote(text) || ',"status":"' || status || '",'
@@ -425,7 +427,7 @@ class Store:
         rows = []
         for index, annotation in enumerate(annotations):
             origin = to_json(annotation.origin.model_dump(mode="json")) if annotation.origin else "{}"
-            item_id = annotation.id or proposal_id(document_id, annotation, origin)
+            item_id = annotation.id or self.proposal_id(document_id, annotation, origin)
             score, method, claimed = groundings[index] if groundings is not None else (None, None, None)
             ids.append(item_id)
             rows.append(
@@ -439,6 +441,14 @@ class Store:
                 rows,
             )
         return ids
+
+    def proposal_id(self, document_id: str, annotation: Annotation, origin_json: str) -> str:
+        """The id of this proposal: the one it is stored under already (a store made before ids were
+        canonical keeps its ids), else `proposal_id()`."""
+        legacy = legacy_proposal_id(document_id, annotation, origin_json)
+        if self.conn.execute("SELECT 1 FROM proposals WHERE id = ?", [legacy]).fetchone():
+            return legacy
+        return proposal_id(document_id, annotation, origin_json)
 
     def proposal_rows(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Proposals as first proposed (before any edit), with how their spans were grounded."""

@@ -54,8 +54,16 @@ class ReviewApp(App[None]):
             self.propose_in_background()
 
     def tell_review(self, message: ProposalsArrived | EngineStatusChanged) -> None:
-        """Send a worker's news to the review screen, even while a form or list is open above it."""
-        self.review_screen.post_message(message)
+        """Post a worker's news to the App (thread-safe); its handlers hand it to the review screen."""
+        self.post_message(message)
+
+    def on_proposals_arrived(self, event: ProposalsArrived) -> None:
+        """Proposals stored in the background reach the review screen, even while a form or list is open above it."""
+        self.review_screen.proposals_arrived(event)
+
+    def on_engine_status_changed(self, event: EngineStatusChanged) -> None:
+        """The engine's news reaches the review screen, whatever screen is on top."""
+        self.review_screen.show_engine_status(event.text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def propose_in_background(self) -> None:

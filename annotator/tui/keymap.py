@@ -11,7 +11,6 @@ Every binding has an id; a file such as `~/.config/annotator/keys.toml` maps ids
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
@@ -80,11 +79,10 @@ ALL_BINDINGS = REVIEW_BINDINGS + SPAN_BINDINGS + EDIT_BINDINGS + DOCUMENTS_BINDI
 
 
 def keys_file() -> Path:
-    """`ANNOTATOR_KEYS`, else `$XDG_CONFIG_HOME/annotator/keys.toml` (default `~/.config`)."""
-    if os.environ.get("ANNOTATOR_KEYS"):
-        return Path(os.environ["ANNOTATOR_KEYS"])
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return config / "annotator" / "keys.toml"
+    """The keys setting: `ANNOTATOR_KEYS`, the config file, else `$XDG_CONFIG_HOME/annotator/keys.toml`."""
+    from annotator.config import load_settings
+
+    return load_settings().keys
 
 
 def load_keymap(path: Path | None = None) -> dict[str, str]:

@@ -10,7 +10,7 @@ from annotator.store import DocumentSummary, Store
 from annotator.tui.keymap import DOCUMENTS_BINDINGS
 
 
-class DocumentsScreen(ModalScreen["int | None"]):
+class DocumentsModal(ModalScreen["int | None"]):
     """Pick a document to review; returns its index in the review order, or None."""
 
     BINDINGS = DOCUMENTS_BINDINGS

@@ -102,42 +102,6 @@ class EditModal(ModalScreen["Annotation | None"]):
 
     BINDINGS = EDIT_BINDINGS
 
-    # Layout only; colours and borders live in app.tcss.
-    DEFAULT_CSS = """
-    EditModal {
-        align: center middle;
-    }
-    #edit-dialog {
-        width: 84;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        padding: 0 1;
-    }
-    #edit-fields {
-        height: 1fr;
-    }
-    #edit-span {
-        height: auto;
-        max-height: 4;
-        margin-bottom: 1;
-    }
-    #edit-errors, .edit-row, .edit-control {
-        height: auto;
-    }
-    .edit-label {
-        width: 16;
-        height: 3;
-        content-align: left middle;
-    }
-    .edit-control {
-        width: 1fr;
-    }
-    #edit-buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    """
 
     def __init__(self, annotation: Annotation, document: str, *, title: str | None = None) -> None:
         super().__init__()

@@ -74,31 +74,11 @@ def _description(text: str) -> Text:
         return Text(text)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpModal(ModalScreen[None]):
     """A table of every key of the screen below (or of `screen`); escape, q or ? closes it."""
 
     BINDINGS = HELP_BINDINGS
 
-    # Layout only; colours and borders live in app.tcss.
-    DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-    }
-    #help-dialog {
-        width: 72;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        padding: 0 1;
-    }
-    #help-title {
-        dock: top;
-    }
-    #help-table {
-        height: auto;
-        max-height: 100%;
-    }
-    """
 
     def __init__(self, screen: Screen | None = None) -> None:
         super().__init__()

@@ -16,7 +16,7 @@ from annotator.review import Reversal, ReviewQueue, annotation_of, draft_annotat
 from annotator.schemas import Annotation
 from annotator.store import StoredAnnotation
 from annotator.tui.keymap import REVIEW_BINDINGS
-from annotator.tui.messages import EngineStatusChanged, ProposalsArrived
+from annotator.tui.messages import ProposalsArrived
 from annotator.tui.widgets.article import ArticleView, Highlight
 
 
@@ -204,20 +204,20 @@ class ReviewScreen(Screen[None]):
 
     def action_documents(self) -> None:
         """Open the document list."""
-        from annotator.tui.screens.documents import DocumentsScreen
+        from annotator.tui.screens.documents import DocumentsModal
 
         def chosen(index: int | None) -> None:
             if index is not None:
                 self.queue.open(index)
                 self.show_document()
 
-        self.app.push_screen(DocumentsScreen(self.queue.store, self.queue.document_ids), chosen)
+        self.app.push_screen(DocumentsModal(self.queue.store, self.queue.document_ids), chosen)
 
     def action_help(self) -> None:
         """Show every key."""
-        from annotator.tui.screens.help import HelpScreen
+        from annotator.tui.screens.help import HelpModal
 
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpModal())
 
     def action_quit(self) -> None:
         """Leave the review; every decision is already in the store."""
@@ -248,7 +248,7 @@ class ReviewScreen(Screen[None]):
 
     def action_adjust_span(self) -> None:
         """Move the current item's boundaries by word or character; confirming records an edit."""
-        from annotator.tui.screens.span import SpanScreen
+        from annotator.tui.screens.span import SpanModal
 
         item = self.queue.current
         if item is None or self.queue.document is None:
@@ -263,12 +263,12 @@ class ReviewScreen(Screen[None]):
             annotation = annotation_of(item).model_copy(update={"start": start, "end": end, "text": document[start:end]})
             self._decide(lambda: self.queue.edit(annotation))
 
-        self.app.push_screen(SpanScreen(self.article, item.start, item.end, item.kind, choose_kind=False), chosen)
+        self.app.push_screen(SpanModal(self.article, item.start, item.end, item.kind, choose_kind=False), chosen)
 
     def action_add(self) -> None:
         """Select a span the engine missed, pick its kind and fill in its fields."""
         from annotator.tui.screens.edit import EditModal
-        from annotator.tui.screens.span import SpanScreen
+        from annotator.tui.screens.span import SpanModal
 
         if self.queue.document is None:
             return
@@ -296,7 +296,7 @@ class ReviewScreen(Screen[None]):
                 draft = draft_annotation(span[2], span[0], span[1], document)
                 self.app.push_screen(EditModal(draft, document, title=f"New {span[2]}"), added)
 
-        self.app.push_screen(SpanScreen(self.article, start, end, kind, choose_kind=True), chosen)
+        self.app.push_screen(SpanModal(self.article, start, end, kind, choose_kind=True), chosen)
 
     # ------------------------------------------------------------------ events
 
@@ -307,15 +307,15 @@ class ReviewScreen(Screen[None]):
             self.queue.position = ids.index(event.item_id)
             self.show_current()
 
-    def on_proposals_arrived(self, event: ProposalsArrived) -> None:
+    def proposals_arrived(self, event: ProposalsArrived) -> None:
         """New proposals for the open document appear at once; others wait until opened."""
         if self.queue.proposals_arrived(event.document_id):
             self.show_document()
         else:
             self.query_one("#progress", Static).update(self.progress(), layout=False)
 
-    def on_engine_status_changed(self, event: EngineStatusChanged) -> None:
+    def show_engine_status(self, text: str) -> None:
         """Show what the background engine is doing; it stays until the engine says something new."""
-        self.engine_status = event.text
-        self.query_one("#engine", Static).update(event.text, layout=False)
+        self.engine_status = text
+        self.query_one("#engine", Static).update(text, layout=False)
 

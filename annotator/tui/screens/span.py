@@ -30,7 +30,7 @@ def word_step(text: str, offset: int, direction: int) -> int:
     return starts[-1] if starts else 0
 
 
-class SpanScreen(ModalScreen["tuple[int, int, str] | None"]):
+class SpanModal(ModalScreen["tuple[int, int, str] | None"]):
     """Moves a selection over the article below; returns (start, end, kind) or None."""
 
     BINDINGS = SPAN_BINDINGS
