@@ -13,7 +13,8 @@ Metrics, all "higher is better", None where undefined (no gold and no proposals 
   `quote.*@0.8` at `overlap >= 0.8`; `<kind>.*@exact` with identical offsets;
 - `quote.speaker_accuracy`, `quote.type_accuracy` over matched quotes (canonical names compared,
   see `names.same_name`);
-- `figure.value_accuracy` (within a relative tolerance), `figure.unit_accuracy`,
+- `figure.value_accuracy` (within a relative tolerance), `figure.unit_accuracy` (units compared by
+  `numbers.canonical_unit`: "people" is "person", "km" is "kilometre"),
   `figure.qualifier_accuracy` over matched figures;
 - `stance.polarity_macro_f1` (polarity F1 per class, averaged over the classes present) and
   `stance.holder_accuracy` over matched stances;
@@ -40,6 +41,7 @@ from annotator.canonical import to_json
 from annotator.contract import ContractDocument, Item, documents_from_store, read_contract
 from annotator.errors import AnnotatorError
 from annotator.names import same_name
+from annotator.numbers import canonical_unit
 from annotator.options import name_and_number
 from annotator.schemas import ANNOTATION_KINDS, same_value, VALUE_TOLERANCE
 from annotator.store import Store, now
@@ -145,8 +147,8 @@ def field_checks(gold: Item, pred: Item, tolerance: float = DEFAULT_TOLERANCE) -
             checks[name] = same_name(a, b)
         elif name == "value":
             checks[name] = same_value(a, b, tolerance)
-        elif name == "unit":
-            checks[name] = _same_text(a, b)
+        elif name == "unit":  # one unit however written: "people"/"person", "km"/"kilometres", "$"/"USD"
+            checks[name] = _same_text(canonical_unit(a), canonical_unit(b))
         else:
             checks[name] = a == b
     return checks

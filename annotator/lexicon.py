@@ -28,7 +28,20 @@ TITLES = frozenset(
     Maj Captain Capt Sergeant Sgt Admiral Commander King Queen Prince Princess Sheikh Emir Sultan Pope
     Senator Sen Sen. Rep Rep. Representative Governor Gov Gov. Mayor Chancellor Judge Justice Lord Lady
     Sir Dame Ambassador Imam Rev Reverend Ayatollah Crown Field Marshal Brigadier Deputy Chief
-    Spokesman Spokeswoman""".split()
+    Spokesman Spokeswoman Congressman Congresswoman Councillor Councilman Councilwoman Assemblyman
+    Assemblywoman Commissioner Superintendent Inspector Detective Coach Bishop Archbishop Rabbi""".split()
+)
+# Verbs that attribute a quotation written next to them ("“…,” Dunn vowed"; "quipped manager Harry
+# Dunn") without reporting speech on their own: "urged the council to act" is no quote.
+ATTRIBUTION_VERBS = frozenset(
+    """vowed vows quipped quips interjected urged urges replied replies responded responds retorted
+    countered exclaimed shouted yelled screamed cried whispered muttered snapped joked jokes laughed
+    sighed mused pleaded pleads demanded demands cautioned cautions conceded concedes recalled recalls
+    remarked remarks observed predicted predicts promised promises pledged pledges boasted complained
+    complains protested lamented agreed agrees answered answers suggested suggests continued continues
+    recounted posted asked asks wondered shrugged beamed gushed fumed raged ranted barked chimed
+    offered offers reflected reflects elaborated explained emphasised emphasized reiterated testified
+    texted emailed saying""".split()
 )
 # Lower-case words inside names: "Syrian Observatory for Human Rights", "Bashar al-Assad".
 JOINERS = frozenset("of for the".split())

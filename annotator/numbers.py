@@ -9,7 +9,13 @@ with the same patterns, so all three read a number one way.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -19,7 +25,7 @@ NUMBER_WORDS = {
 }
 _SCALES = {
     "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "dozen": 12.0,
-    "k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12,
+    "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "tn": 1e12,
 }
 _VAGUE = {
     "dozens": 12.0, "scores": 20.0, "hundreds": 100.0, "thousands": 1e3, "millions": 1e6, "billions": 1e9,
@@ -50,11 +56,19 @@ _NUM_WORD = (
     r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
 )
 _SCALE_WORD = r"(?:hundred|thousand|million|billion|trillion)"
+# Currency written before the amount: symbols, the Australian and Asian press's forms ("$US40
+# million", "$A58 million", "RM45 million") and ISO codes ("EUR50m"); letters match in their case.
+_CURRENCY_MARK = (
+    r"(?:(?-i:US\$|\$US|\$A|A\$|AU\$|C\$|NZ\$|HK\$|S\$|R\$|RM|Rs\.?|EUR|GBP|USD|JPY|CNY|AUD|CAD|CHF|INR)"
+    r"|\$|£|€|¥|₹|₩)"
+)
 _QUANTITY_BODY = rf"""(?:
-      (?P<cur>US\$|\$|£|€|¥)?\s?(?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)
-        (?:\s?(?P<dscale>{_SCALE_WORD}|bn|mn|tn|m|k)(?![\w-]))?
-        (?P<aunit>km|kg|mph)?
-    | (?P<cur2>US\$|\$|£|€|¥)?(?P<fraction>half\s+a|a\s+half|a\s+quarter(?:\s+of)?\s+a|three\s+quarters\s+of\s+a)
+      (?P<neg>-|−|minus\s+)?(?P<cur>{_CURRENCY_MARK})?\s?
+        (?P<digits>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+        (?P<sci>(?:e|\s?[x×]\s?10\^?)[-−]?\d{{1,3}}(?![\d,]))?
+        (?:\s?(?P<dscale>{_SCALE_WORD}(?:\s+{_SCALE_WORD})?|bn|mn|tn|m|k|b)(?![\w-]))?
+        (?P<aunit>(?-i:[^\W\d_][^\W\d_/]{{0,3}}(?:/[a-z]{{1,2}})?|°[CF]?))?
+    | (?P<cur2>{_CURRENCY_MARK})?(?P<fraction>half\s+a|a\s+half|a\s+quarter(?:\s+of)?\s+a|three\s+quarters\s+of\s+a)
         \s+(?P<fscale>{_SCALE_WORD})
     | (?P<vague>(?:tens|hundreds)\s+of\s+(?:thousands|millions)|dozens|scores|hundreds|thousands|millions|billions)
         (?=\s+of\b)
@@ -130,9 +144,15 @@ def quantity_value(match: re.Match[str]) -> float | None:
     digits = match.group("digits")
     if digits is not None:
         value = float(digits.replace(",", ""))
-        scale = match.group("dscale")
-        if scale:
-            value *= _SCALES[scale.lower()]
+        exponent = match.group("sci")
+        if exponent:
+            # "1.5e6", "3 x 10^8": scientific notation.
+            power = re.search(r"[-−]?\d+$", exponent)
+            value *= 10.0 ** int(power.group().replace("−", "-")) if power else 1
+        for scale in (match.group("dscale") or "").lower().split():
+            value *= _SCALES[scale]
+        if match.group("neg"):
+            value = -value  # "-4.5%", "minus 12 degrees": the sign is written
         return value
     if match.group("fraction") is not None:
         fraction = " ".join(match.group("fraction").lower().split())
@@ -186,7 +206,7 @@ def has_scale(words: str) -> bool:
 def _scale_of(match: re.Match[str]) -> float | None:
     """The scale a number is written with ("3 million" → 1e6), if any."""
     if match.group("dscale"):
-        return _SCALES[match.group("dscale").lower()]
+        return _SCALES[match.group("dscale").lower().split()[-1]]
     words = match.group("words")
     if words:
         scales = [_SCALES[t] for t in words.lower().split() if t in _SCALES and t != "hundred"]
@@ -222,3 +242,179 @@ def qualifier_before(before: list[tuple[int, str]]) -> tuple[str, int] | None:
             if qualifier is not None:
                 return qualifier, before[-count][0]
     return None
+
+
+# ---------------------------------------------------------------------------------------- units
+#
+# A figure's `unit` is one canonical singular name per unit: "kilometre", "mile per hour",
+# "gigabyte", "%", currencies as ISO codes ("USD"), counted nouns in the singular ("person",
+# "civilian", "charging station"). Units of measure and currencies come from quantulum3's unit
+# vocabulary (its `units.json`: names, surfaces, symbols, SI prefixes and ISO currency codes), read
+# as data on first use: importing quantulum3 itself would build its parser and pluralise every
+# surface with `inflect`, seconds of start-up that a figure's unit does not need.
+
+# Units news writes that quantulum3's vocabulary lacks, in its own format.
+_EXTRA_UNITS: dict[str, dict[str, object]] = {
+    "malaysian ringgit": {"entity": "currency", "surfaces": ["ringgit"], "symbols": ["RM", "MYR"],
+                          "currency_code": "MYR"},
+    "hong kong dollar": {"entity": "currency", "surfaces": ["hong kong dollar"], "symbols": ["HK$", "HKD"],
+                         "currency_code": "HKD"},
+    "singapore dollar": {"entity": "currency", "surfaces": ["singapore dollar"], "symbols": ["S$", "SGD"],
+                         "currency_code": "SGD"},
+    "hectare": {"entity": "area", "surfaces": ["hectare"], "symbols": ["ha"]},
+    "year of age": {"entity": "time", "surfaces": ["year of age"], "symbols": []},
+}
+# Symbols written for one currency in news whatever else the vocabulary lets them mean:
+# "$" is the US dollar, "¥" the yen ("¥300 billion"), "$US"/"$A" the Australian press's forms.
+_PREFERRED_SYMBOLS = {
+    "$": "USD", "US$": "USD", "$US": "USD", "USD": "USD", "¥": "JPY", "$A": "AUD", "A$": "AUD", "AU$": "AUD",
+    "£": "GBP", "€": "EUR", "C$": "CAD", "NZ$": "NZD", "R$": "BRL", "₹": "INR", "Rs": "INR", "Rs.": "INR",
+    "₩": "KRW", "RM": "MYR", "%": "%", "pct": "%", "km/h": "kilometre per hour", "kph": "kilometre per hour",
+    # "35C", "95F": news writes temperatures without the degree sign.
+    "C": "degree Celsius", "F": "degree fahrenheit",
+}
+# "minus 12 degrees" is a temperature as often as an angle: the vocabulary's "degree angle" would
+# decide for the angle.
+_PREFERRED_SURFACES = {
+    "degree": "degree", "degrees": "degree", "degrees celsius": "degree Celsius",
+    "degrees fahrenheit": "degree fahrenheit", "pounds sterling": "GBP",
+}
+# Surfaces that are more often another word after a number ("won 3-1", "a real threat", "10 mil").
+_AMBIGUOUS_SURFACES = frozenset("won real mill mil rand penny dime cent franc pound pounds unit units".split())
+_PLURAL_EXCEPTIONS = {
+    "people": "person", "men": "man", "women": "woman", "children": "child", "feet": "foot", "teeth": "tooth",
+    "mice": "mouse", "geese": "goose", "lives": "life", "wives": "wife", "knives": "knife", "halves": "half",
+    "leaves": "leaf", "thieves": "thief", "wolves": "wolf", "shelves": "shelf", "calves": "calf",
+    "loaves": "loaf", "data": "data", "media": "media", "criteria": "criterion", "phenomena": "phenomenon",
+    "indices": "index", "bacteria": "bacterium", "cacti": "cactus", "buses": "bus", "viruses": "virus",
+    "bonuses": "bonus", "campuses": "campus", "censuses": "census",
+}
+_INVARIANT_NOUNS = frozenset(
+    """police staff personnel cattle sheep livestock aircraft series species news fish deer offspring
+    yen yuan ringgit headquarters crossroads means""".split()
+)
+
+
+def _plural(surface: str) -> str:
+    """A regular plural of a unit's surface ("kilometre" → "kilometres", "inch" → "inches")."""
+    head, _, tail = surface.partition(" per ")
+    if head.endswith(("s", "x", "z", "ch", "sh")):
+        head += "es"
+    elif head.endswith("y") and head[-2:-1] not in ("a", "e", "o", "u"):
+        head = head[:-1] + "ies"
+    elif head == "foot":
+        head = "feet"
+    else:
+        head += "s"
+    return f"{head} per {tail}" if tail else head
+
+
+@functools.cache
+def unit_vocabulary() -> tuple[dict[str, str], dict[str, str]]:
+    """(symbols, surfaces): each a map to a canonical unit name, loaded once.
+
+    Symbols are case-sensitive (`GB`, `km`, `$`, `RM`); surfaces are lower-case names and their
+    plurals (`kilometres`, `miles per hour`, `euros`). A currency maps to its ISO code.
+    """
+    spec = importlib.util.find_spec("quantulum3")
+    entries: dict[str, dict[str, Any]] = {}
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / "units.json"
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    entries = {**entries, **_EXTRA_UNITS}
+    symbols: dict[str, str] = {}
+    surfaces: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for name, entry in entries.items():
+        for unit_name, unit in _prefixed(name, entry):
+            canonical = str(unit.get("currency_code") or unit_name)
+            if unit.get("entity") == "dimensionless" and canonical != "percentage":
+                continue  # "dozen", "pair", "score": counts, not units
+            canonical = "%" if canonical == "percentage" else canonical
+            for symbol in unit.get("symbols", []):
+                if symbols.get(symbol, canonical) != canonical:
+                    ambiguous.add(symbol)
+                symbols.setdefault(symbol, canonical)
+            for surface in [unit_name, *unit.get("surfaces", [])]:
+                lowered = surface.lower()
+                if lowered in _AMBIGUOUS_SURFACES:
+                    continue
+                for form in (lowered, _plural(lowered)):
+                    if surfaces.get(form, canonical) != canonical:
+                        ambiguous.add(form)
+                    surfaces.setdefault(form, canonical)
+    for symbol in ambiguous:
+        symbols.pop(symbol, None)
+        surfaces.pop(symbol, None)
+    symbols.update(_PREFERRED_SYMBOLS)
+    surfaces.update(_PREFERRED_SURFACES)
+    return symbols, surfaces
+
+
+_PREFIXES = {
+    "T": "tera", "G": "giga", "M": "mega", "k": "kilo", "h": "hecto", "c": "centi", "m": "milli",
+    "µ": "micro", "n": "nano",
+}
+
+
+def _prefixed(name: str, entry: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A vocabulary entry and its SI-prefixed forms (`metre` → `kilometre`/`km`), as quantulum3
+    expands them, for the prefixes news uses."""
+    yield name, entry
+    for prefix in entry.get("prefixes", []):
+        word = _PREFIXES.get(prefix)
+        if word is None:
+            continue
+        yield word + name, {
+            "entity": entry.get("entity"),
+            "surfaces": [word + surface for surface in entry.get("surfaces", [])],
+            "symbols": [prefix + symbol for symbol in entry.get("symbols", [])],
+        }
+
+
+def measure_unit(word: str) -> str | None:
+    """The canonical name of a unit of measure or currency as written (`GB`, `mph`, `kilometres`,
+    `euros`, `RM`), or None when the vocabulary does not know the word."""
+    symbols, surfaces = unit_vocabulary()
+    found = symbols.get(word)
+    if found is None:
+        found = surfaces.get(" ".join(word.lower().split()))
+    return found
+
+
+def singular(noun: str) -> str:
+    """The singular of a counted noun: `people` → `person`, `civilians` → `civilian`, `Syrians` →
+    `Syrian`, `charging stations` → `charging station` (the last word is the head)."""
+    head, space, last = noun.rpartition(" ")
+    lowered = last.lower()
+    if lowered in _PLURAL_EXCEPTIONS:
+        one = _PLURAL_EXCEPTIONS[lowered]
+    elif lowered in _INVARIANT_NOUNS or not lowered.endswith("s") or lowered.endswith(("ss", "us", "is")):
+        one = last
+    elif lowered.endswith("ies") and len(lowered) > 4:
+        one = last[:-3] + "y"
+    elif lowered.endswith(("ches", "shes", "xes", "sses", "zzes")):
+        one = last[:-2]
+    else:
+        one = last[:-1]
+    return head + space + one
+
+
+def canonical_unit(unit: str | None) -> str | None:
+    """One canonical singular name per unit: `km`/`kilometres` → `kilometre`, `mph` → `mile per hour`,
+    `$`/`dollars` → `USD`, `per cent` → `%`, `people` → `person`, `civilians` → `civilian`.
+
+    Units of measure and currencies come from the vocabulary (`unit_vocabulary`); any other word is
+    a counted noun and is put in the singular. Blank gives None.
+    """
+    if unit is None or not unit.strip():
+        return None
+    written = " ".join(unit.split())
+    if written.lower() in ("per cent", "percent", "percentage", "percentage points", "percentage point"):
+        return "%"
+    found = measure_unit(written)
+    if found is not None:
+        return found
+    # A name keeps its capital ("Syrians" → "Syrian"); a sentence's capital does not make one.
+    keep_case = written.isupper() or (written[:1].isupper() and len(written.split()) == 1)
+    return singular(written if keep_case else written.lower())

@@ -34,7 +34,7 @@ Per document:
 
 Across documents, a section of the report rather than a finding: documents about the same event
 (`group_events`: Jaccard overlap of their distinctive proper names, `EVENT_THRESHOLD`) whose
-figures count the same thing (same unit, subjects alike by `SUBJECT_THRESHOLD`) with different
+figures count the same thing (same canonical unit, subjects alike by `SUBJECT_THRESHOLD`) with different
 values (`disagreeing_figures`).
 """
 
@@ -53,6 +53,7 @@ from annotator import contract
 from annotator.contract import ContractDocument, Item, read_contract, status_filter
 from annotator.lexicon import CAPITAL_STOPWORDS, DAYS_MONTHS, JOINERS, PARTICLES, TITLES
 from annotator.names import APOSTROPHES, fold, inside_quotation, normalise_name
+from annotator.numbers import canonical_unit
 from annotator.schemas import VALUE_TOLERANCE, Annotation, figure_value_problem, is_placeholder, same_value, span_problem
 from annotator.store import Store, StoredAnnotation
 
@@ -84,6 +85,14 @@ _DESCRIPTION_HEAD = re.compile(
     r"(?i:the|a|an|his|her|its|their|this|that|these|those)\s+.*?(?=\s+(?:that|which|who|whom|whose|where|by|of|in|on|"
     r"at|for|from|with|to)\b|\s*[,(;:—–]|$)",
 )
+_PRONOUNS = frozenset("he she they it we i you his her their its this that these those".split())
+
+
+def _word_pattern(word: str) -> re.Pattern[str]:
+    """`word` standing alone, as the article writes it (case as given)."""
+    return re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])")
+
+
 _RECORD_KEYS = frozenset({"id", "kind", "start", "end", "text", "status", "origin"})
 _OPENERS = " \t“\"‘'([—–-"
 
@@ -466,14 +475,17 @@ def mention_names_other(
         end = head.end()  # "the group that tracks Syria's war": only "the group" says who it is
     names = []
     for match in _CAPITALISED.finditer(text, start, end):
-        before = text[: match.start()].rstrip(_OPENERS)
-        if not before or before[-1] in _SENTENCE_END:
-            continue
+        before = text[max(0, match.start() - 40) : match.start()].rstrip(_OPENERS)
+        opens_sentence = not before or before[-1] in _SENTENCE_END
         for part in match.group().split("-"):
             part = part.translate(APOSTROPHES).removesuffix("'s")
             folded = fold(part)
-            if part[:1].isupper() and folded not in _NOT_NAMES and folded not in PARTICLES and folded not in _FUNCTION_WORDS:
-                names.append(folded)
+            if not part[:1].isupper() or folded in _NOT_NAMES or folded in PARTICLES or folded in _FUNCTION_WORDS:
+                continue
+            # A capital that opens a sentence is a name only if the article never writes the word in lower case.
+            if opens_sentence and (folded in _PRONOUNS or _word_pattern(folded).search(text)):
+                continue
+            names.append(folded)
     if not names:
         return None
     own = set(name_words(speaker))
@@ -590,18 +602,23 @@ def group_events(documents: Sequence[ContractDocument], threshold: float = EVENT
 
 
 def _unit_key(unit: Any) -> str:
-    return " ".join(fold(str(unit)).split()) if unit is not None else ""
+    """A figure's unit for comparison: its canonical name (`numbers.canonical_unit`), folded, so
+    that `people` and `person`, `km` and `kilometres`, `$` and `USD` are one unit."""
+    canonical = canonical_unit(str(unit)) if unit is not None else None
+    return " ".join(fold(canonical).split()) if canonical else ""
 
 
 def subject_key(subject: str | None, unit: str | None) -> str:
-    """A figure's subject for comparison: folded, without the unit's word.
+    """A figure's subject for comparison: folded, without the unit's word in any form.
 
-    `people forced to flee` counted in `people` → `forced to flee`.
+    `people forced to flee` counted in `person` (or `people`) → `forced to flee`.
     """
     if not subject:
         return ""
-    unit_word = fold(unit) if unit else None
-    return " ".join(word for word in fold(subject).split() if word != unit_word)
+    unit_word = _unit_key(unit) or None
+    return " ".join(
+        word for word in fold(subject).split() if word != unit_word and _unit_key(word) != unit_word
+    )
 
 
 def subject_similarity(a: FigureSide, b: FigureSide) -> float:

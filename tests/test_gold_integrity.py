@@ -600,3 +600,17 @@ def test_qa_finds_placeholders_and_partial_gold() -> None:
               "value": 0.0, "unit": "families", "qualifier": "exact"}
     assert sorted(qa_of(text, stance, figure)) == [("figure-value", "error"), ("placeholder", "error")]
     assert qa_of(text, undecided=31) == [("partial-review", "warning")]
+
+
+def test_a_surname_that_opens_a_sentence_is_still_a_name() -> None:
+    """'Powell said the market…': a capital at a sentence start is a name unless the article writes it in lower case."""
+    text = ("The Fed held rates.\n\nPowell said the labor market was strong. Officials said more. Other officials "
+            "agreed. Mark Zandi did not.")
+    quote = quote_record(text, "the labor market was strong", "Mark Zandi", None)
+    quote.update(speaker_start=text.index("Powell"), speaker_end=text.index("Powell") + 6)
+    assert qa_of(text, quote) == [("speaker-mention-name", "error")]
+    quote.update(speaker="Jerome Powell")
+    assert qa_of(text, quote) == []
+    officials = quote_record(text, "more", "officials", None)
+    officials.update(speaker_start=text.index("Officials"), speaker_end=text.index("Officials") + 9, speaker="the Fed")
+    assert qa_of(text, officials) == []  # "officials" is a word of this article, not a name

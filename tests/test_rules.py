@@ -150,12 +150,12 @@ def test_belfast_direct_quote_excludes_marks_and_closing_comma() -> None:
 @pytest.mark.parametrize(
     ("text", "value", "unit", "qualifier", "subject", "attributed_to", "nth"),
     [
-        ("nearly half a million people", 500_000, "people", "approximately", "people forced to flee", None, 0),
-        ("more than 2,000 people", 2000, "people", "at least", "people killed", None, 0),
-        ("hundreds of civilians", 100, "civilians", "at least", "civilians killed", None, 0),
-        ("about a million people", 1_000_000, "people", "approximately", "population of Khan Sheikhoun", SOHR, 0),
-        ("nearly 700,000", 700_000, "people", "approximately", "people displaced by fighting", SOHR, 0),
-        ("hundreds of civilians", 100, "civilians", "at least", "civilians remained in the town", SOHR, 1),
+        ("nearly half a million people", 500_000, "person", "approximately", "people forced to flee", None, 0),
+        ("more than 2,000 people", 2000, "person", "at least", "people killed", None, 0),
+        ("hundreds of civilians", 100, "civilian", "at least", "civilians killed", None, 0),
+        ("about a million people", 1_000_000, "person", "approximately", "population of Khan Sheikhoun", SOHR, 0),
+        ("nearly 700,000", 700_000, "person", "approximately", "people displaced by fighting", SOHR, 0),
+        ("hundreds of civilians", 100, "civilian", "at least", "civilians remained in the town", SOHR, 1),
     ],
 )
 def test_belfast_figure(text, value, unit, qualifier, subject, attributed_to, nth) -> None:
@@ -243,9 +243,9 @@ def test_multi_speaker_line_attributes_each_quote_to_its_own_speaker() -> None:
 @pytest.mark.parametrize(
     ("text", "value", "unit", "qualifier", "subject", "attributed_to"),
     [
-        ("three million people", 3_000_000, "people", "exact", "population of Idlib", None),
+        ("three million people", 3_000_000, "person", "exact", "population of Idlib", None),
         ("half", 50, "%", "exact", "people internally displaced", None),
-        ("some 400,000 people", 400_000, "people", "approximately", "people forced to leave their homes",
+        ("some 400,000 people", 400_000, "person", "approximately", "people forced to leave their homes",
          "United Nations"),
     ],
 )
@@ -443,11 +443,6 @@ def test_unattributed_long_quote_has_no_speaker_and_scare_quotes_are_skipped() -
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss: a possessive pronoun before the source ('Her office') is not resolved to its "
-    "antecedent; the speaker stays 'Her office'",
-)
 def test_possessive_pronoun_source() -> None:
     text = (
         "Senator Maria Lopez, who has long opposed the deal, said it was a disaster for working families. "
@@ -471,23 +466,23 @@ def test_reporting_words_that_report_nothing() -> None:
         ("Britain pledged £3.2 billion.", "£3.2 billion", 3_200_000_000, "GBP", "exact"),
         ("Turnout was 40 per cent.", "40 per cent", 40, "%", "exact"),
         ("Prices rose by almost 35%.", "almost 35%", 35, "%", "approximately"),
-        ("Between 300 and 400 people were killed.", "Between 300 and 400 people", 300, "people", "range"),
-        ("They sent 2,000 to 3,000 soldiers.", "2,000 to 3,000 soldiers", 2000, "soldiers", "range"),
-        ("Up to 15,000 troops were deployed.", "Up to 15,000 troops", 15_000, "troops", "at most"),
-        ("Fewer than 20 families stayed.", "Fewer than 20 families", 20, "families", "at most"),
-        ("At least 12 civilians died.", "At least 12 civilians", 12, "civilians", "at least"),
-        ("Dozens of children were hurt.", "Dozens of children", 12, "children", "at least"),
-        ("Tens of thousands of people fled.", "Tens of thousands of people", 10_000, "people", "at least"),
-        ("An estimated 1.5 million people were displaced.", "An estimated 1.5 million people", 1_500_000, "people",
+        ("Between 300 and 400 people were killed.", "Between 300 and 400 people", 300, "person", "range"),
+        ("They sent 2,000 to 3,000 soldiers.", "2,000 to 3,000 soldiers", 2000, "soldier", "range"),
+        ("Up to 15,000 troops were deployed.", "Up to 15,000 troops", 15_000, "troop", "at most"),
+        ("Fewer than 20 families stayed.", "Fewer than 20 families", 20, "family", "at most"),
+        ("At least 12 civilians died.", "At least 12 civilians", 12, "civilian", "at least"),
+        ("Dozens of children were hurt.", "Dozens of children", 12, "child", "at least"),
+        ("Tens of thousands of people fled.", "Tens of thousands of people", 10_000, "person", "at least"),
+        ("An estimated 1.5 million people were displaced.", "An estimated 1.5 million people", 1_500_000, "person",
          "approximately"),
-        ("Two to three million people live there.", "Two to three million people", 2_000_000, "people", "range"),
-        ("Twenty-five fighters were captured.", "Twenty-five fighters", 25, "fighters", "exact"),
-        ("A quarter of a million people fled.", "A quarter of a million people", 250_000, "people", "exact"),
-        ("The fighting killed 2,000 Syrians.", "2,000 Syrians", 2000, "Syrians", "exact"),
+        ("Two to three million people live there.", "Two to three million people", 2_000_000, "person", "range"),
+        ("Twenty-five fighters were captured.", "Twenty-five fighters", 25, "fighter", "exact"),
+        ("A quarter of a million people fled.", "A quarter of a million people", 250_000, "person", "exact"),
+        ("The fighting killed 2,000 Syrians.", "2,000 Syrians", 2000, "Syrian", "exact"),
         ("The EU pledged €40bn.", "€40bn", 40_000_000_000, "EUR", "exact"),
-        ("Several hundred families fled.", "Several hundred families", 100, "families", "at least"),
-        ("As many as 500 fighters joined.", "As many as 500 fighters", 500, "fighters", "at most"),
-        ("Half a million people live there.", "Half a million people", 500_000, "people", "exact"),
+        ("Several hundred families fled.", "Several hundred families", 100, "family", "at least"),
+        ("As many as 500 fighters joined.", "As many as 500 fighters", 500, "fighter", "at most"),
+        ("Half a million people live there.", "Half a million people", 500_000, "person", "exact"),
         ("The fund holds US$2.5 million.", "US$2.5 million", 2_500_000, "USD", "exact"),
     ],
 )
@@ -504,9 +499,11 @@ def test_figure_forms(text, figure_text, value, unit, qualifier) -> None:
         "The war is in its ninth year and the fighting entered a third consecutive day.",
         "Traffic on the M5 highway and the F-16 jets were cited under Resolution 2254.",
         "The meeting starts at 10:30 and ends at 9pm.",
-        "The first three months were hard; a 30-day truce followed three days of talks.",
+        # Durations are figures ("a 30-day truce", "three days"), a period named is not; ages are figures
+        # too ("A 5-year-old girl", "Maria Lopez, 45,"): tests/test_rules_figures.py.
+        "The first three months were hard; the truce came two years ago, in the past 24 hours.",
         "One of its observation posts was hit, one that Ankara wants to keep.",
-        "The two countries agreed. A 5-year-old girl died. Maria Lopez, 45, stayed.",
+        "The two countries agreed.",
         "She lives at 10 Downing Street. The team won 3-1 on Sunday.",
     ],
 )
@@ -518,7 +515,7 @@ def test_shares_of_a_group_are_percentages() -> None:
     text = "Idlib is home to three million people, half of whom are displaced. A third of the town was destroyed."
     found = figures(propose(text))
     assert [(f.text, f.value, f.unit, f.qualifier, f.subject) for f in found] == [
-        ("three million people", 3_000_000, "people", "exact", "population of Idlib"),
+        ("three million people", 3_000_000, "person", "exact", "population of Idlib"),
         ("half", 50, "%", "exact", "people displaced"),
         ("A third", pytest.approx(100 / 3), "%", "approximately", "town destroyed"),
     ]
@@ -532,6 +529,7 @@ def test_figures_take_the_speaker_of_the_quote_around_them() -> None:
     found = figures(propose(text))
     assert [(f.text, f.attributed_to, f.subject) for f in found] == [
         ("40 people", "Omar Haddad", "people buried"),
+        ("two days", "Omar Haddad", None),  # a duration is a figure
         ("12 civilians", "Officials", "civilians killed in the strike"),
         ("four children", "Officials", "children killed"),
     ]
@@ -588,7 +586,8 @@ def test_us_story() -> None:
     assert [(f.text, f.value, f.unit, f.qualifier, f.subject) for f in figures(found)] == [
         ("5,000-strong force", 5000, None, "exact", "force"),
         ("12%", 12, "%", "exact", "cases"),
-        ("About 40 people", 40, "people", "approximately", "people arrested"),  # "aged between 20 and 65" are ages
+        ("About 40 people", 40, "person", "approximately", "people arrested"),
+        ("aged between 20 and 65", 20, "year of age", "range", None),  # ages are figures
         ("10,000", 10_000, None, "exact", "crowd"),
     ]
 
@@ -600,11 +599,11 @@ def test_wire_story() -> None:
     assert first.text.startswith("Russian forces launched") and first.text.endswith("more than 60")
     assert (first.speaker, first.cue) == ("officials", "said")
     assert [(f.text, f.unit, f.subject, f.attributed_to) for f in figures(found)] == [
-        ("at least 12 people", "people", "people killed", "officials"),
-        ("more than 60", "people", "people wounded", "officials"),
-        ("35", "missiles", "missiles", "Ukrainian air force"),
-        ("42 missiles", "missiles", "missiles launched by Russia", "Ukrainian air force"),
-        ("about 1,200 people", "people", "people left without electricity", "Volodymyr Zelenskyy"),
+        ("at least 12 people", "person", "people killed", "officials"),
+        ("more than 60", "person", "people wounded", "officials"),
+        ("35", "missile", "missiles", "Ukrainian air force"),
+        ("42 missiles", "missile", "missiles launched by Russia", "Ukrainian air force"),
+        ("about 1,200 people", "person", "people left without electricity", "Volodymyr Zelenskyy"),
     ]
     assert [(q.text, q.speaker, mention(WIRE_STORY, q), q.cue) for q in quotes(found)[2:]] == [
         ("This is pure terror", "Volodymyr Zelenskyy", "President Volodymyr Zelenskyy", "wrote"),
@@ -620,7 +619,7 @@ def test_markets_story() -> None:
     found = propose(MARKETS_STORY)
     assert [(f.text, f.value, f.unit, f.subject, f.attributed_to) for f in figures(found)] == [
         ("3.9%", 3.9, "%", "British inflation", None),
-        ("Around 1.2 million households", 1_200_000, "households", "households", "UK Finance"),
+        ("Around 1.2 million households", 1_200_000, "household", "households", "UK Finance"),
     ]
     assert [(q.text, q.speaker, mention(MARKETS_STORY, q), q.quote_type) for q in quotes(found)] == [
         ("The fall was bigger than anyone predicted", "Paul Dales", "Paul Dales", "direct"),

@@ -26,7 +26,14 @@ Quotes
   and guillemets. An apostrophe is never a quote mark: a single mark opens a quote only after a
   space or bracket and before a word, and only when a closing mark follows in the paragraph, so
   "Syria’s", "Hay’et" and "they’re" stay words. Single marks inside a double quote are nested
-  quotes and stay part of the outer quote; they are not proposed on their own.
+  quotes and stay part of the outer quote; they are not proposed on their own. A doubled single
+  mark (`''…''`, `‘‘…’’`, ` ``…'' `) is one double mark.
+* Not quotes: a quoted title, name, slogan or nickname (`author of “Lost Ground”`, `said on
+  “Morning Talk Live”`, `nicknamed “the Trailblazers”`, `the so-called “peace dividend”`): a
+  quoted phrase after a naming word (nicknamed, dubbed, titled, so-called, known as, slogan, …),
+  or in title case after a lower-case word of the narrator's (after a reporting verb only when
+  the sentence runs on past it: `told “Fox News Sunday” that …`). It stays masked, is never
+  proposed, does not make a report mixed, and `said on “…”` skips it to the content.
 * Direct quote span: the words spoken, WITHOUT the quotation marks and without the comma that
   closes a quote before its attribution (“We will stay,” he said → `We will stay`). Final `.`,
   `?` and `!` are kept.
@@ -60,7 +67,13 @@ Quotes
 * Mixed quotes (`quote_type="mixed"`): an indirect quote whose content contains a quoted phrase
   (`said in a statement that its fighters carried out “a redeployment”, withdrawing …`). The span
   is the reported content as for an indirect quote, so it includes the partial quote and its marks;
-  the phrase is not proposed again on its own.
+  the phrase is not proposed again on its own. A quoted fragment that carries on the narrator's
+  words (a letter right before its opening mark) never takes the words after it as its
+  attribution (`a “must-win state” for the governor, Ms. Reyes said` is one mixed quote), and one
+  that no reporting clause takes is not proposed at all (a scare quote). Adjacent quoted parts of
+  one sentence (nothing but spaces, commas, an ellipsis or one and/or/but between them) are one
+  quote, from the first spoken word to the last; parts separated by their attribution (`“A,” she
+  said, “B.”`) are one quote each with the same speaker.
 * Cue: the reporting phrase in its text form without auxiliaries: `said`, `told`, `added`,
   `said in a statement`, `according to`, `described ... as`, `adding`, `note`, `asked`,
   `quoted as saying`.
@@ -129,10 +142,19 @@ Figures
   at 5.25%` → `rates`, `estimated the crowd at 10,000` → `crowd`; otherwise the unit, or null.
 * `attributed_to`: the speaker of the quote (direct, indirect or mixed, including `according to
   X`) whose span contains the figure; otherwise null.
+* Durations and ages are figures: `in 30 minutes`, `a 30-day truce` → unit `minute`/`day`;
+  `the 52-year-old coach`, `Maria Lopez, 45,`, `aged 25`, `aged between 20 and 65` → unit `year of
+  age`. Units written against or after the number (`512GB`, `5.8GHz`, `80 mph`, `a 37m hull` →
+  metres, `5-10W`, `from 13.5 to 14.0 mm`), currencies (`RM45 million`, `$US40 million`, `EUR50m`,
+  `9.5 million yuan`, `¥300 billion`, `$2.7b`), signs (`-4.5%`, `minus 12 degrees`), `5 thousand
+  million`, `1.5e6`, `.500`, `3/4 of a cup`, `a quarter of voters`, `category 3`; a number with no
+  noun after `from`/`to`/`compared with` takes the unit of the figure before it in the sentence;
+  `rose 4% to $18.20` is two figures. Every unit is given its canonical singular name by
+  `annotator.numbers.canonical_unit` (`person`, `kilometre`, `USD`, `%`).
 * Not figures: years (a bare 4-digit 1500-2100 with no counted noun), dates (`April 30`, `30
-  April`), times (`10:30`, `9am`), ordinals (`ninth year`, `9th`, `third consecutive day`),
-  durations and ages (`three months`, `30-day`, `five-year-old`, `Maria Lopez, 45,`, `aged 25`,
-  `aged between 20 and 65`), numbers inside or before names (`M5 highway`, `F-16`, `Resolution
+  April`), times (`10:30`, `9am`, `11.30pm`), ordinals (`ninth year`, `9th`, `third consecutive day`),
+  periods named (`the past 24 hours`, `two years ago`), ties and scores (`ended 1-1`), jersey numbers,
+  numbers inside or before names (`M5 highway`, `F-16`, `Resolution
   2254`, `10 Downing Street`), scores (`won 3-1`), list markers opening a paragraph (`1.`), the
   word `one` without a scale (`one of its posts`), and small number words without a counted noun
   or after a determiner (`the two countries`, `the first three months`).

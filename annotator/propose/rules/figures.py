@@ -16,7 +16,9 @@ from annotator.numbers import (
     QUANTITY,
     RANGE_END,
     RANGE_JOIN,
+    canonical_unit,
     has_scale,
+    measure_unit,
     qualifier_before,
     quantity_value,
     range_start,
@@ -42,8 +44,23 @@ _MODIFIERS = frozenset(
     """more other additional displaced internally new local armed foreign young innocent unarmed wounded
     injured dead registered extra further former""".split()
 )
-_CURRENCIES = {"US$": "USD", "$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY"}
-_CURRENCY_NOUNS = {"dollars": "USD", "euros": "EUR", "yen": "JPY"}
+_CURRENCY_CODES = frozenset("USD EUR GBP JPY CNY AUD CAD CHF INR MYR HKD SGD NZD BRL KRW ZAR MXN RUB".split())
+# Letters written against a number that are no unit: ordinals, decades, clock times.
+_NOT_UNITS = frozenset("s st nd rd th am pm a d p c b h".split())
+_CLOCK = frozenset(["am", "pm"])
+# Words after a duration that make it a point in time ("two years ago"), not an amount of time.
+_TIME_POINTS = frozenset("ago earlier later before after previously since".split())
+# Determiners before a duration that make it a period named, not measured ("the past 24 hours").
+_PERIOD_WORDS = frozenset("the its their this these those past next last first final coming recent previous".split())
+# A metre, not a million, in "a 37m hull" and "37m long".
+_METRE_AFTER = re.compile(r"\s*(?:-\s*)?(?:long|high|tall|deep|wide|away|across|in\s+(?:length|height|diameter))\b")
+_SINGULAR_NOUN_AFTER = re.compile(r"\s+[a-z][a-z-]*[a-rt-z]\b")
+_DIGIT_FRACTION = re.compile(r"/(?P<den>\d{1,2})\s+of\s+(?:a|an|the)\s+(?P<noun>[a-z]+)\b")
+_NOT_COUNT_AFTER = re.compile(r"\s+(?:jersey|shirt)\b", re.IGNORECASE)
+_HYPHEN_AGE = re.compile(r"-years?-old\b(?:\s+(?P<noun>[a-z]+)\b)?", re.IGNORECASE)
+_HYPHEN_DURATION = re.compile(r"-(?P<unit>year|month|week|day|hour|minute|second|decade)s?\b(?!-)", re.IGNORECASE)
+# The second number of "3.9 million units, up from 2.4 million" shares the first's unit.
+_SHARED_UNIT_WORDS = frozenset("from to versus vs vs. against compared with".split())
 # Verbs whose object is the counted group: "killed 2,000 people" counts people killed. Each entry is
 # the participle and the other forms that map to it.
 _TRANSITIVE_FORMS = {
@@ -99,10 +116,13 @@ _NUMBER_ANCHOR_WORDS = frozenset(
     ]
 )
 _DIGIT_RUN = re.compile(r"\d[\d,.]*")
-_CURRENCY_BEFORE = re.compile(r"(?:US\$|[$£€¥])\s?$")
+_CURRENCY_BEFORE = re.compile(
+    r"(?:(?<![\w$])(?:-|−|minus\s+))?(?:US\$|\$US|\$A|A\$|AU\$|C\$|NZ\$|HK\$|S\$|R\$|RM|Rs\.?|EUR|GBP|USD|JPY|CNY|AUD|CAD|"
+    r"CHF|INR|[$£€¥₹₩])?\s?$|(?<![\w$.,])(?:-|−|minus\s+|\.)$"
+)
 _ARTICLE_BEFORE = re.compile(r"(?<![^\W_])(?:a|an|A|An)\s+$")
 _FRACTION_OF = re.compile(
-    rf"(?<![\w-])(?P<frac>{FRACTION_WORDS})\s+of\s+(?=whom|them|those|these|the|all|its|their)",
+    rf"(?<![\w-])(?P<frac>{FRACTION_WORDS})\s+of\s+(?=(?:whom|them|those|these|the|all|its|their)\b|[a-z]+s\b)",
     re.IGNORECASE,
 )
 _MONTH_AFTER = re.compile(
@@ -110,12 +130,11 @@ _MONTH_AFTER = re.compile(
     r"November|December)\b"
 )
 _TIME_AFTER = re.compile(r"\s?(?:am|pm|a\.m\.|p\.m\.|GMT|BST|UTC|CET|EST|hrs|h\b)", re.IGNORECASE)
-_HYPHEN_UNIT = re.compile(r"-(?:year|month|week|day|hour|minute|second|decade)s?\b|-(?:old)\b", re.IGNORECASE)
 _OF = re.compile(r"\s+of\b")
 _STRONG = re.compile(r"-strong\s+([a-z]+)")
 _OF_THE = re.compile(r"\s+of\s+(?:the|its|their|these|those)\s+")
 _WHOM = re.compile(r"(?:whom|them|those|these)\b")
-_WHOLE = re.compile(r"(?:the|all|its|their)\s+([\w’'-]+)")
+_WHOLE = re.compile(r"(?:(?:the|all|its|their)\s+)?([\w’'-]+)")
 _MONTHS = frozenset(
     "January February March April May June July August September October November December Jan Feb Mar "
     "Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
@@ -186,9 +205,9 @@ class _Figures(_Speakers):
         for anchor in anchors:
             if anchor < consumed_until:
                 continue
-            before = text[max(0, anchor - 4) : anchor]
+            before = text[max(0, anchor - 12) : anchor]
             prefix = (_CURRENCY_BEFORE if text[anchor].isdigit() else _ARTICLE_BEFORE).search(before)
-            starts = [anchor - (len(before) - prefix.start()), anchor] if prefix else [anchor]
+            starts = [anchor - (len(before) - prefix.start()), anchor] if prefix and prefix.group() else [anchor]
             p_index = bisect_right(self.paragraph_starts, anchor) - 1
             for start in starts:
                 draft = None
@@ -204,6 +223,9 @@ class _Figures(_Speakers):
                     consumed_until = draft.end
                     break
         self._attribute_figures(drafts)
+        for draft in drafts:
+            # The rules read the text's own word; the figure gets its canonical singular name.
+            draft.unit = canonical_unit(draft.unit)
         return drafts
 
     def _quantity_figure(
@@ -220,16 +242,54 @@ class _Figures(_Speakers):
         vague = match.group("vague") or match.group("several")
         words = match.group("words")
         digits = match.group("digits")
+        scale = (match.group("dscale") or "").lower()
+        attached = match.group("aunit")
         if words is not None and words.lower() in ("one", "a", "an"):
             return None  # "one of its posts", "one that Ankara wants"
-        if _HYPHEN_UNIT.match(text, end):
-            return None  # "30-day truce", "five-year-old"
         p_start = self.paragraphs[p_index][0] if p_index >= 0 else 0
         # Up to eight words before the number: the qualifier, and before it the words that say what
         # is counted ("killed", "is home to", "inflation fell to").
         before = words_before(text, p_start, start, count=8)
-        if digits and not currency and not percent and not match.group("dscale"):
-            if _not_a_count(text, start, end, digits, before):
+        last = before[-1][1].lower().rstrip(".") if before else ""
+        measured: str | None = None  # a unit of measure or currency written with the number
+        if attached:
+            if attached.lower() in _CLOCK or _TIME_AFTER.match(text, end):
+                return None  # "11.30pm"
+            measured = None if attached in _NOT_UNITS else measure_unit(attached)
+            if measured is None:
+                return None  # "9th", "1990s", "M5"-like codes
+        if scale == "m" and not currency and not percent and (
+            _METRE_AFTER.match(text, end) or (last in ("a", "an", "the") and _SINGULAR_NOUN_AFTER.match(text, end))
+        ):
+            value /= 1e6  # "a 37m hull", "37m long": metres, not millions
+            measured = "metre"
+        age = False
+        hyphen_age = _HYPHEN_AGE.match(text, end)
+        hyphen_duration = _HYPHEN_DURATION.match(text, end) if hyphen_age is None else None
+        if hyphen_age is not None or hyphen_duration is not None:
+            if last in _PERIOD_WORDS - {"the"} or (words is not None and has_scale(words)):
+                return None
+        if digits and "/" == text[end : end + 1]:
+            fraction = _DIGIT_FRACTION.match(text, end)
+            if fraction is None or int(fraction.group("den")) == 0:
+                return None  # "12/05": a date
+            # "3/4 of a cup": a fraction of one unit.
+            value = value / int(fraction.group("den"))
+            return _FigureDraft(start, fraction.end(), value, fraction.group("noun"), "exact", None, None, p_index)
+        if _NOT_COUNT_AFTER.match(text, end):
+            return None  # "the 23 shirt", "a No. 10 jersey"
+        if last in ("aged", "age", "ages"):
+            age = True  # "aged 25": an age, counted in years of age
+        elif (
+            digits and not currency and not percent and not scale and not measured and len(digits) <= 3
+            and before and before[-1][1].endswith(",") and before[-1][1][:1].isupper() and text[end : end + 1] == ","
+            and int(float(digits)) <= 120
+        ):
+            age = True  # "Maria Lopez, 45, said"
+        elif digits and not currency and not percent and not scale and not measured and not hyphen_age:
+            if last == "category":
+                pass  # "a category 3 storm": a figure on the category scale
+            elif _not_a_count(text, start, end, digits, before):
                 return None
         qualifier = "at least" if vague else "exact"
         span_start = start
@@ -237,23 +297,35 @@ class _Figures(_Speakers):
         if stated is not None:
             qualifier, span_start = stated
         preceding = [word for word in before if word[0] < span_start]
-        if any(word.lower() in ("aged", "ages", "age") for _, word in preceding[-4:]):
-            return None  # "aged between 20 and 65": ages, not a count
+        if not age and any(word.lower() in ("aged", "ages", "age") for _, word in preceding[-2:]):
+            age = True  # "aged between 20 and 65": ages, as a range
+        if age and preceding and preceding[-1][1].lower() in ("aged", "age", "ages"):
+            span_start = preceding[-1][0]
         span_end = end
         # Ranges: "between 300 and 400", "from 2,000 to 3,000", "300-400", "two to three million".
-        joined = RANGE_JOIN.match(text, end)
+        joined = None if hyphen_age or hyphen_duration else RANGE_JOIN.match(text, end)
         if joined is not None:
             joiner = joined.group().strip().lower()
             second = RANGE_END.match(text, joined.end()) if joiner != "and" or qualifier == "range" else None
             second_value = quantity_value(second) if second is not None else None
-            if second is not None and second_value is not None and second_value < value and joiner in "-–—":
-                return None  # "won 3-1": a score, not a count
+            if second is not None and second_value is not None and joiner in "-–—" and second_value <= value:
+                if digits and second.group("digits") and not (percent or currency or measured):
+                    return None  # "won 3-1", "ended 1-1": a score, not a count
+            first_mark = "%" if percent else currency
+            second_mark = "%" if second is not None and second.group("pct") else (second.group("cur") if second else None)
+            if (first_mark and second_mark and (first_mark == "%") != (second_mark == "%")) or (
+                joiner == "to" and qualifier != "range" and (last in _CHANGE_VERBS or last == "by")
+            ):
+                second = None  # "rose 4% to $18.20", "fell 0.2% to 4.1%": a change and a level, two figures
             if second is not None and second_value is not None and second_value >= value:
                 value = range_start(match, value, second, second_value)
                 qualifier = "range"
                 span_end = end = second.end()
                 percent = percent or second.group("pct") is not None
                 currency = currency or second.group("cur")
+                if second.group("aunit") and measured is None:
+                    measured = measure_unit(second.group("aunit"))  # "5-10W"
+                hyphen_age = _HYPHEN_AGE.match(text, end)
         if qualifier == "range" and span_end == match.end():
             # "from 2,000" with no "to …" is no range: the "from" is not part of the figure.
             qualifier = "exact"
@@ -262,12 +334,24 @@ class _Figures(_Speakers):
         unit_end = span_end
         inherited = False
         strength_of: str | None = None
-        if percent:
+        noun_after: str | None = None
+        if hyphen_age is not None:
+            # "the 52-year-old coach": an age; the noun after is whose age it is.
+            unit, unit_end, age = "year of age", hyphen_age.end(), True
+            noun_after = hyphen_age.group("noun")
+        elif hyphen_duration is not None:
+            # "a 30-day truce": a duration, counted in days.
+            unit, unit_end = hyphen_duration.group("unit").lower(), hyphen_duration.end()
+        elif age:
+            unit = "year of age"
+        elif percent:
             unit = "%"
         elif currency:
-            unit = _CURRENCIES[currency]
-        elif match.group("aunit"):
-            unit = match.group("aunit").lower()
+            unit = _currency_code(currency)
+        elif measured is not None:
+            unit = measured
+        elif last == "category" and digits:
+            unit, span_start = "category", before[-1][0]
         elif _STRONG.match(text, span_end):
             # "a 5,000-strong force": the size of the force; no unit is written.
             strong = _STRONG.match(text, span_end)
@@ -284,11 +368,15 @@ class _Figures(_Speakers):
                 of = _OF.match(text, span_end)
                 scan_from = of.end() if of else span_end
             found = _unit_after(text, scan_from)
-            if found in ("time", "name"):
-                return None  # a duration ("three months") or part of a name ("10 Downing Street")
+            if found == "name":
+                return None  # part of a name ("10 Downing Street")
+            if isinstance(found, tuple) and found[0].lower() in _TIME_UNITS:
+                # "in 30 minutes", "200 days": a duration; "two years ago" is a point in time.
+                after = _UNIT_WORD.match(text, found[1])
+                if last in _PERIOD_WORDS or (after is not None and after.group("w").lower() in _TIME_POINTS):
+                    return None
             if found is not None:
                 unit, unit_end = found
-                unit = _CURRENCY_NOUNS.get(unit, unit)
             elif vague:
                 return None
             else:
@@ -298,10 +386,16 @@ class _Figures(_Speakers):
                 if isinstance(counted, tuple):
                     unit = counted[0]  # "35 of the 42 missiles": a part counted in the whole's unit
         context = [word for word in before if word[0] < span_start]
-        if unit is None and not inherited and not (percent or currency) and _counting_verb(context):
-            # "killing 12 people and wounding more than 60": the second count shares the first's unit.
+        if unit is None and not inherited and not (percent or currency or age) and (
+            _counting_verb(context) or (context and context[-1][1].lower() in _SHARED_UNIT_WORDS)
+        ):
+            # "killing 12 people and wounding more than 60", "3.9 million units, up from 2.4 million":
+            # the second number shares the first's unit.
             previous = _previous_in_sentence(text, drafts, start)
-            if previous is not None and previous.unit not in (None, "%") and previous.unit not in _CURRENCIES.values():
+            shared = context[-1][1].lower() in _SHARED_UNIT_WORDS
+            if previous is not None and previous.unit is not None and (
+                shared or (previous.unit != "%" and previous.unit not in _CURRENCY_CODES)
+            ):
                 unit = previous.unit
         if words is not None:
             determined = bool(before) and before[-1][1].lower() in _NUMBER_DETERMINERS
@@ -312,6 +406,8 @@ class _Figures(_Speakers):
                 return None
         if strength_of is not None:
             subject, participle = strength_of, None
+        elif age:
+            subject, participle = noun_after or _name_before(before), None
         else:
             subject, participle = self._figure_subject(context, span_start, span_end, unit_end, unit, inherited, drafts)
         return _FigureDraft(span_start, unit_end, float(value), unit, qualifier, subject, participle, p_index)
@@ -360,7 +456,7 @@ class _Figures(_Speakers):
         `before` holds the words before the figure's span, with their offsets.
         """
         text = self.text
-        counted = unit if unit not in (None, "%") and unit not in _CURRENCIES.values() else None
+        counted = unit if unit not in (None, "%", "year of age", "category") and unit not in _CURRENCY_CODES and measure_unit(unit) is None else None
         lowered = [word.lower() for _, word in before]
         # "Idlib is home to three million people": the population of Idlib.
         if lowered[-2:] == ["home", "to"] and len(before) >= 3:
@@ -423,6 +519,24 @@ class _Figures(_Speakers):
                 steps += 1
             if best is not None and best.speaker is not None:
                 draft.attributed_to = best.speaker.name
+
+
+def _currency_code(mark: str) -> str:
+    """The ISO code of a currency mark written before an amount ("$US" → "USD", "RM" → "MYR")."""
+    return measure_unit(mark.strip()) or measure_unit(mark.strip().rstrip(".")) or mark.strip()
+
+
+def _name_before(before: list[tuple[int, str]]) -> str | None:
+    """Whose age "Maria Lopez, 45," gives: the capitalised words before the comma."""
+    name: list[str] = []
+    for _, word in reversed(before):
+        word = word.rstrip(",")
+        if not word[:1].isupper() or (name and before and word.endswith((".", ","))):
+            break
+        name.insert(0, word)
+        if len(name) == 3:
+            break
+    return " ".join(name) or None
 
 
 def _counting_verb(before: list[tuple[int, str]]) -> str | None:
@@ -491,7 +605,11 @@ def _not_a_count(text: str, start: int, end: int, digits: str, before: list[tupl
 
 
 def _unit_after(text: str, position: int) -> tuple[str, int] | str | None:
-    """The counted noun after a number, skipping up to two modifiers; "time" for durations."""
+    """The counted noun or unit after a number, skipping up to two modifiers (`400 charging
+    stations`, `14 first-team players`); "name" for a number before a name ("10 Downing Street")."""
+    measure = _measure_after(text, position)
+    if measure is not None:
+        return measure
     skipped = 0
     capitalised = False
     while skipped <= 2:
@@ -501,7 +619,7 @@ def _unit_after(text: str, position: int) -> tuple[str, int] | str | None:
         word = word_match.group("w")
         lowered = word.lower()
         if lowered in _TIME_UNITS:
-            return "time"
+            return (word, word_match.end()) if skipped == 0 else None
         if lowered in _FUNCTION_WORDS:
             break
         if word[:1].isupper() and not word.isupper():
@@ -513,17 +631,45 @@ def _unit_after(text: str, position: int) -> tuple[str, int] | str | None:
             skipped += 1
             position = word_match.end()
             continue
-        if lowered in _MODIFIERS:
-            skipped += 1
-            position = word_match.end()
-            continue
-        if lowered in _INVARIANT_COUNT_NOUNS or lowered in _CURRENCY_NOUNS or (
+        if lowered in _INVARIANT_COUNT_NOUNS or (
             lowered.endswith("s") and not lowered.endswith("ss") and len(lowered) > 2 and word.isalpha()
         ):
             return lowered, word_match.end()
+        if lowered in _MODIFIERS or (
+            # "charging", "first-team": a modifier, but not a verb ("fled") nor a noun of its own.
+            not lowered.endswith("ed") and lowered not in _IRREGULAR_PAST and word.replace("-", "").isalpha()
+            and word.islower() and _UNIT_WORD.match(text, word_match.end()) is not None
+        ):
+            skipped += 1
+            position = word_match.end()
+            continue
         break
     # "10 Downing Street", "200 Kurdish": a number inside or before a name, not a count.
     return "name" if capitalised else None
+
+
+_MEASURE_WORDS = re.compile(r"\s?(?P<w>[^\W\d_°][\w/]*|°[CF]?)(?:\s+(?P<w2>[^\W\d_][\w]*))?(?:\s+(?P<w3>[^\W\d_][\w]*))?")
+
+
+def _measure_after(text: str, position: int) -> tuple[str, int] | None:
+    """A unit of measure or currency written after a number ("80 mph", "14.0 mm", "9.5 million
+    yuan", "30 miles per hour", "5 sq km"), by the unit vocabulary; the longest phrase wins."""
+    match = _MEASURE_WORDS.match(text, position)
+    if match is None or (match.start("w") == position and not text[position - 1 : position].isdigit()):
+        return None
+    words = [match.group(name) for name in ("w", "w2", "w3") if match.group(name)]
+    ends = [match.end(name) for name in ("w", "w2", "w3") if match.group(name)]
+    for count in range(len(words), 0, -1):
+        phrase = " ".join(words[:count])
+        lowered = phrase.lower()
+        if count == 1 and (lowered in _FUNCTION_WORDS or lowered in _NOT_UNITS or len(phrase) < 2):
+            return None
+        if lowered in _TIME_UNITS or (count == 1 and lowered in _INVARIANT_COUNT_NOUNS and lowered not in ("km", "kg")):
+            return None  # read as a duration or a counted noun
+        found = measure_unit(phrase)
+        if found is not None:
+            return found, ends[count - 1]
+    return None
 
 
 def _verb_phrase(text: str, position: int) -> str | None:

@@ -36,7 +36,11 @@ _ROLE_WORDS = frozenset(
     man woman boy girl surgeon paramedic commentator editor writer author coach captain pilot driver
     owner shopkeeper trader son daughter brother sister husband wife widow grandmother grandfather
     neighbour neighbor refugee villager protester demonstrator defector prisoner detainee victim
-    eyewitness mediator consultant""".split()
+    eyewitness mediator consultant democrat republican mp congressman congresswoman councillor councilman
+    councilwoman legislator assemblyman assemblywoman peer tory conservative liberal chancellor
+    strategist pollster spokesperson superintendent inspector detective sheriff prosecutor attorney
+    solicitor barrister judge magistrate coroner fan supporter striker midfielder defender goalkeeper
+    manager player""".split()
 )
 _ORG_NOUNS = frozenset(
     """ministry observatory government group faction monitor organisation organization agency coalition
@@ -55,13 +59,21 @@ _ORG_KEYWORDS = frozenset(
     Defence Defense Civil Rights Watch Amnesty Crescent Cross TV News Press Times Post Jazeera Reuters
     University Hospital Company Corporation Inc Ltd Service Services Authority Administration Command
     Coalition Centre Center Network Channel Media Directorate Secretariat Senate Congress Cabinet
-    Kremlin Pentagon Tahrir Sham Qaeda Qaida Hezbollah Hamas Taliban""".split()
+    Kremlin Pentagon Tahrir Sham Qaeda Qaida Hezbollah Hamas Taliban Corp Co Plc PLC LLC Holdings
+    Airlines Airways Motors Industries Partners Capital""".split()
 )
 _DEFINITE_ORG_NOUNS = frozenset(
     "group monitor ministry organisation organization agency faction observatory coalition militia "
     "movement body alliance network army".split()
 )
 _PRONOUNS = {"he": "person", "she": "person", "it": "org", "they": "group"}
+_POSSESSIVE_PRONOUNS = {"his": "person", "her": "person", "its": "org", "their": "group"}
+# "Her office later said": the source is whoever the possessive stands for.
+_POSSESSIVE_PRONOUN_SOURCE = re.compile(
+    r"(?P<x>his|her|its|their)\s+(?:(?:media|press|own|campaign|legal)\s+)?(?:statement|spokesman|spokeswoman|"
+    r"spokesperson|office|team|campaign|lawyer|lawyers|attorney|attorneys|aides?|representatives?|account)",
+    re.IGNORECASE,
+)
 _ADVERBIAL_OPENERS = frozenset(
     """on in at after before during earlier later meanwhile however separately last this speaking asked
     since until while when as although though despite amid following yesterday today overnight
@@ -95,6 +107,7 @@ _SOURCE_OF = re.compile(
     r"made|compiled|provided|given|posted)\s+)?(?:from|by|for|of)\s+(?P<x>.+)$",
     re.IGNORECASE,
 )
+_PLACE_OR_EMPLOYER = re.compile(r"\s+(?:at|of|from|with|for|in|on)\s")
 _RELATIVE_CUT = re.compile(r"\s+(?:that|which|who|whose|where)\s|\s*\(")
 _TRAILING_ORG_NOUN = re.compile(
     r"\s*(?:\([^)]*\))?\s*(?:group|faction|movement|militia|organi[sz]ation|alliance|coalition|network)?\s*$"
@@ -322,6 +335,10 @@ class _Speakers:
         lowered = phrase.lower()
         if lowered in _PRONOUNS:
             return self._resolve_pronoun(start, end, _PRONOUNS[lowered])
+        owner = _POSSESSIVE_PRONOUN_SOURCE.fullmatch(phrase)
+        if owner is not None:
+            pronoun_end = start + owner.end("x")
+            return self._resolve_pronoun(start, pronoun_end, _POSSESSIVE_PRONOUNS[owner.group("x").lower()])
         if _QUOTE_OR_FILL.search(phrase):
             return None
         possessive = _POSSESSIVE_SOURCE.fullmatch(phrase) if "’" in phrase or "'" in phrase else None
@@ -337,6 +354,11 @@ class _Speakers:
         if head_end <= start:
             return None
         mentions = self._mentions_in(start, head_end)
+        if mentions and _PLACE_OR_EMPLOYER.match(narrative, mentions[0].end, head_end):
+            # "Maria Gomez at the Port Authority", "Ed Lin of the Trade Council": the name is the
+            # head; the phrase after it says where the person works or comes from.
+            head_end = mentions[0].end
+            mentions = mentions[:1]
         if mentions:
             last = mentions[-1]
             tail = narrative[last.end : head_end]
@@ -351,7 +373,8 @@ class _Speakers:
                     or previous.lower() in _ORG_NOUNS
                     or previous.lower() in _DETERMINERS
                 ):
-                    if len(words_before) <= 4:
+                    if len(words_before) <= 4 or (len(words_before) <= 8 and _is_role(previous.lower())):
+                        # "European Central Bank chief economist Philip Lane": a role ends the run
                         return self._named_speaker(last, appositives)
         return self._generic_speaker(start, head_end, end)
 
@@ -417,6 +440,9 @@ class _Speakers:
         kind = self._mention_kind(mention)
         if kind == "unknown":
             for piece in appositives:
+                if _first_word(self.narrative, piece).lower() == "who":
+                    kind = "person"  # "Aisha Khan, who chairs the residents' group,"
+                    break
                 kind = _phrase_kind(self.narrative[piece[0] : piece[1]])
                 if kind != "unknown":
                     break
@@ -450,6 +476,10 @@ class _Speakers:
                 log_index -= 1
                 if speaker.kind in accept and speaker.name:
                     return _Speaker(speaker.name, start, end, speaker.kind, named=True)
+                if wanted == "person" and speaker.kind == "unknown" and _looks_like_person(speaker):
+                    # "Tom Baker said …": a source with a full name and no organisation word is
+                    # taken for a person by "he" and "she"; a name that is not a source is not.
+                    return _Speaker(speaker.name, start, end, "person", named=True)
             else:
                 mention = self._mention(mention_index)
                 mention_index -= 1
@@ -485,6 +515,14 @@ class _Speakers:
             if e > s:
                 cleaned.append((s, e))
         return cleaned
+
+
+def _looks_like_person(speaker: _Speaker) -> bool:
+    """A named source of two to four capitalised words, none of them an organisation's."""
+    words = speaker.name.split() if speaker.named and speaker.name else []
+    return 2 <= len(words) <= 4 and all(
+        word[:1].isupper() and not word.isupper() and word not in _ORG_KEYWORDS for word in words
+    )
 
 
 def _first_word(text: str, piece: tuple[int, int]) -> str:
@@ -566,6 +604,7 @@ def _clean_run(raw: str) -> tuple[int, int, int, tuple[str, ...], bool] | None:
         first += 1
     while last > first and words[last - 1].lower() in JOINERS:
         last -= 1
+    last = _person_before_of(words, first, last)
     # "NATO Secretary-General Jens Stoltenberg", "Turkish Foreign Minister Mevlut Cavusoglu": the name
     # is what follows the last title, when two or more words follow it and none names an organisation.
     for index in range(last - 3, first - 1, -1):
@@ -591,6 +630,36 @@ def _clean_run(raw: str) -> tuple[int, int, int, tuple[str, ...], bool] | None:
     name_start, name_end = offsets[first], offsets[last - 1] + len(words[last - 1])
     mention_start = title_start if title_start is not None else name_start
     return mention_start, name_start, name_end, keys, title_start is not None
+
+
+# Words that make "X Y of Z" one name rather than a person and their employer or home town.
+_NAME_OF_HEADS = _ORG_KEYWORDS | frozenset(
+    """Republic Kingdom States State Emirates Islands Isle Church College School Academy Society Trust
+    Board Chamber Chambers Museum Library Bureau Institutes Borough County District Province City Gulf
+    Bay Sea Strait Straits Cape Port House Order Knights Friends Sons Daughters Sisters Brothers Statue
+    Palace Tower Hall Club Orchestra Council Centre Center Clinic Federal National Royal Supreme
+    High Central""".split()
+)
+
+
+def _person_before_of(words: list[str], first: int, last: int) -> int:
+    """Where a person's name followed by `of …` ends: "Ed Lin of the Trade Council" → "Ed Lin".
+
+    Only a name of two or three capitalised words, none of them an organisation's or a place's
+    head ("Bank of England", "Democratic Republic of Congo" stay whole), and not an acronym.
+    """
+    for index in range(first + 2, min(first + 4, last)):
+        if words[index] == "of":
+            head = words[first:index]
+            if all(
+                word[:1].isupper() and not word.isupper() and word not in _NAME_OF_HEADS and word not in TITLES
+                for word in head
+            ):
+                return index
+            break
+        if not words[index][:1].isupper():
+            break
+    return last
 
 
 def _without_prefix(word: str) -> str:
