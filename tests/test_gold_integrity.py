@@ -614,3 +614,29 @@ def test_a_surname_that_opens_a_sentence_is_still_a_name() -> None:
     officials = quote_record(text, "more", "officials", None)
     officials.update(speaker_start=text.index("Officials"), speaker_end=text.index("Officials") + 9, speaker="the Fed")
     assert qa_of(text, officials) == []  # "officials" is a word of this article, not a name
+
+
+def test_a_decision_waits_out_a_long_bulk_write_and_is_stored(tmp_path: Path) -> None:
+    """A write lock held past SQLite's busy timeout (a huge import's final copy) delays a decision, never fails it."""
+    import sqlite3
+    import threading
+    import time
+
+    db = tmp_path / "labels.db"
+    document = Document.from_text(TEXTS[0], "a.txt")
+    with open_db(db) as store:
+        store.add_documents([document])
+        ids = store.add_proposals(document.id, proposals(document.text))
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # the bulk command holds the write lock
+    release = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    with open_db(db) as store:
+        store.conn.execute("PRAGMA busy_timeout = 100")  # each try gives up after 0.1 s, as 30 s would after a long copy
+        started = time.perf_counter()
+        store.record_decision(ids[0], "accept", "alice")
+        undone = store.undo("alice")
+        assert time.perf_counter() - started >= 0.5 and undone is not None and undone["item_id"] == ids[0]
+        assert [d["action"] for d in store.decisions(ids[0])] == ["accept", "undo"]
+    release.join()
+    holder.close()

@@ -12,13 +12,14 @@ import json
 import os
 import socket
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from annotator.errors import AnnotatorError
 from annotator.canonical import canonical_key, to_json
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from annotator.schemas import Annotation, Document
 
 DEFAULT_DB = "labels.db"
+DECISION_PATIENCE = 600.0
+"""Seconds a reviewer's decision waits in all for a store that a bulk command holds, before it fails."""
+T = TypeVar("T")
 ACTIONS = ("accept", "edit", "reject", "add", "undo")
 """What a decision event can be; a redo is the undone event recorded again (its `redoes` names the undo)."""
 MANUAL_ORIGIN = {"engine": "manual", "model": None, "prompt": None}
@@ -495,6 +499,25 @@ class Store:
             raise AnnotatorError(f"unknown decision {action!r} (expected one of: {', '.join(STATUS_OF_ACTION)})")
         if (action in ("edit", "add")) != (annotation is not None):
             raise AnnotatorError(f"a {action!r} decision {'needs' if action in ('edit', 'add') else 'takes no'} annotation")
+        return self._patiently(lambda: self._append_decision(item_id, action, annotator, annotation, document_id))
+
+    def _patiently(self, write: Callable[[], T]) -> T:
+        """Run a reviewer's write, waiting as long as a bulk command holds the store (`DECISION_PATIENCE`).
+
+        Each try waits SQLite's busy timeout; a long import's final copy can outlast one, and a
+        reviewer's decision must never fail because a bulk command runs.
+        """
+        deadline = time.monotonic() + DECISION_PATIENCE
+        while True:
+            try:
+                return write()
+            except sqlite3.OperationalError as error:
+                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
+                    raise
+
+    def _append_decision(
+        self, item_id: str, action: str, annotator: str, annotation: Annotation | None, document_id: str | None
+    ) -> int:
         with self.transaction():
             proposal = self.conn.execute("SELECT document_id, kind FROM proposals WHERE id = ?", [item_id]).fetchone()
             if action == "add":
@@ -530,6 +553,9 @@ class Store:
         there is nothing left to undo. Undo is unlimited: each call walks one decision further back,
         across documents and sessions.
         """
+        return self._patiently(lambda: self._undo(annotator))
+
+    def _undo(self, annotator: str | None) -> dict[str, Any] | None:
         with self.transaction():
             row = self.conn.execute(
                 "SELECT d.id, d.item_id, d.document_id, d.kind, d.action FROM decisions d "
@@ -555,6 +581,9 @@ class Store:
         back in `redoes`. Only undos made since the annotator's last new decision can be redone, latest
         first, as in an editor. Returns the decision redone (as `undo()` does), or None.
         """
+        return self._patiently(lambda: self._redo(annotator))
+
+    def _redo(self, annotator: str) -> dict[str, Any] | None:
         with self.transaction():
             row = self.conn.execute(
                 "SELECT u.id, d.id, d.item_id, d.document_id, d.kind, d.action FROM decisions u "
