@@ -215,7 +215,7 @@ def _store_rows(
 ) -> Iterator[tuple[Document, list[Any], bool, int]]:
     statuses = status_filter(status)
     complete = set(store.fully_reviewed_document_ids())
-    undecided = store.undecided_counts()
+    undecided = {} if records else store.undecided_counts()  # lines carry the reviewed mark, not the count
     if status == "gold":
         wanted = store.reviewed_document_ids() if partial else complete
     items: Iterator[Any]

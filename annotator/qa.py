@@ -313,13 +313,21 @@ def document_words(text: str) -> set[str]:
     return words
 
 
+def opens_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` opens a sentence: only openers (spaces, quote marks, brackets,
+    dashes) stand between it and the start of the text or a sentence end."""
+    # Walked back, not `text[:at].rstrip(...)`: a copy of the text so far per word is quadratic.
+    while at > 0 and text[at - 1] in _OPENERS:
+        at -= 1
+    return at == 0 or text[at - 1] in _SENTENCE_END
+
+
 def distinctive_names(text: str) -> set[str]:
     """The proper names that say what a text is about: capitalised words of two letters or more,
     not opening a sentence, not days, months, titles or sentence words, folded (`Khan`, `Sheikhoun`)."""
     names = set()
     for match in _CAPITALISED.finditer(text):
-        before = text[: match.start()].rstrip(_OPENERS)
-        if not before or before[-1] in _SENTENCE_END:
+        if opens_sentence(text, match.start()):
             continue  # a sentence's first word is capitalised whatever it is
         for part in match.group().split("-"):
             part = part.translate(APOSTROPHES).removesuffix("'s")
@@ -475,15 +483,14 @@ def mention_names_other(
         end = head.end()  # "the group that tracks Syria's war": only "the group" says who it is
     names = []
     for match in _CAPITALISED.finditer(text, start, end):
-        before = text[max(0, match.start() - 40) : match.start()].rstrip(_OPENERS)
-        opens_sentence = not before or before[-1] in _SENTENCE_END
+        at_start = opens_sentence(text, match.start())
         for part in match.group().split("-"):
             part = part.translate(APOSTROPHES).removesuffix("'s")
             folded = fold(part)
             if not part[:1].isupper() or folded in _NOT_NAMES or folded in PARTICLES or folded in _FUNCTION_WORDS:
                 continue
             # A capital that opens a sentence is a name only if the article never writes the word in lower case.
-            if opens_sentence and (folded in _PRONOUNS or _word_pattern(folded).search(text)):
+            if at_start and (folded in _PRONOUNS or _word_pattern(folded).search(text)):
                 continue
             names.append(folded)
     if not names:

@@ -191,7 +191,7 @@ class ReviewQueue:
         if self._overall is not None and item.proposal_id is not None and item.status == "proposed":
             self._overall[0] += 1
         # Read back, not worked out here: the card shows exactly the label the store derived.
-        updated = self.store.annotation(item.id, item.document_id) or replace(item, status="rejected")
+        updated = self.store.annotation(item.id) or replace(item, status="rejected")
         self.all_items = [updated if i.id == item.id else i for i in self.all_items]
         self.items = [updated if i.id == item.id else i for i in self.items]
         return updated
@@ -283,7 +283,7 @@ class ReviewQueue:
         self.open(self.document_ids.index(event["document_id"]), event["item_id"])
         shown = self.current if self.current is not None and self.current.id == event["item_id"] else None
         if shown is None:  # filtered out, or a withdrawn manual item: name it from the store
-            shown = self.store.annotation(event["item_id"], event["document_id"])
+            shown = self.store.annotation(event["item_id"])
         return Reversal(event["action"], event["item_id"], event["kind"], shown.text if shown else "",
                         shown.status if shown else "")
 

@@ -222,7 +222,7 @@ class ReviewSession(RuleBasedStateMachine):
         if self.queue is None or self.queue.current is None:
             return
         current = self.queue.current
-        assert label(current) == label(self.store.annotation(current.id, current.document_id))
+        assert label(current) == label(self.store.annotation(current.id))
 
     @invariant()
     def the_exports_hold_the_model(self) -> None:

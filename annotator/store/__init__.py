@@ -427,13 +427,11 @@ class Store:
         engine's words were not verbatim, those words.
         """
         created_at = now()
-        ids: list[str] = []
+        origins = [to_json(a.origin.model_dump(mode="json")) if a.origin else "{}" for a in annotations]
+        ids = self.proposal_ids(document_id, list(zip(annotations, origins)))
         rows = []
-        for index, annotation in enumerate(annotations):
-            origin = to_json(annotation.origin.model_dump(mode="json")) if annotation.origin else "{}"
-            item_id = annotation.id or self.proposal_id(document_id, annotation, origin)
+        for index, (annotation, origin, item_id) in enumerate(zip(annotations, origins, ids)):
             score, method, claimed = groundings[index] if groundings is not None else (None, None, None)
-            ids.append(item_id)
             rows.append(
                 [item_id, run_id, document_id, annotation.kind, annotation.start, annotation.end, annotation.text,
                  to_json(annotation.fields()), origin, created_at, score, method, claimed]
@@ -449,10 +447,22 @@ class Store:
     def proposal_id(self, document_id: str, annotation: Annotation, origin_json: str) -> str:
         """The id of this proposal: the one it is stored under already (a store made before ids were
         canonical keeps its ids), else `proposal_id()`."""
-        legacy = legacy_proposal_id(document_id, annotation, origin_json)
-        if self.conn.execute("SELECT 1 FROM proposals WHERE id = ?", [legacy]).fetchone():
-            return legacy
-        return proposal_id(document_id, annotation, origin_json)
+        return self.proposal_ids(document_id, [(annotation, origin_json)])[0]
+
+    def proposal_ids(self, document_id: str, proposals: Sequence[tuple[Annotation, str]]) -> list[str]:
+        """`proposal_id` of each (annotation, origin JSON) of one document (its own `id` if it has one),
+        with one look at the document's stored ids for those an older store holds."""
+        stored: set[str] | None = None
+        ids = []
+        for annotation, origin_json in proposals:
+            if annotation.id:
+                ids.append(annotation.id)
+                continue
+            if stored is None:
+                stored = {row[0] for row in self.conn.execute("SELECT id FROM proposals WHERE document_id = ?", [document_id])}
+            legacy = legacy_proposal_id(document_id, annotation, origin_json)
+            ids.append(legacy if legacy in stored else proposal_id(document_id, annotation, origin_json))
+        return ids
 
     def proposal_rows(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Proposals as first proposed (before any edit), with how their spans were grounded."""
@@ -662,9 +672,9 @@ class Store:
                 proposal_id=row[9], annotator=row[10],
             )
 
-    def annotation(self, item_id: str, document_id: str) -> StoredAnnotation | None:
-        """One item of a document as it stands now, or None (unknown, or an added item withdrawn)."""
-        return next(self.annotations(document_id, item_id=item_id), None)
+    def annotation(self, item_id: str) -> StoredAnnotation | None:
+        """One item as it stands now, or None (unknown, or an added item withdrawn)."""
+        return next(self.annotations(item_id=item_id), None)
 
     def annotation_records(
         self, statuses: Sequence[str] | None = None, kinds: Sequence[str] | None = None
