@@ -61,6 +61,8 @@ def test_kill_9_loses_no_decision(tmp_path: Path, seeds: Path) -> None:
     session = f"annotator-e2e-{os.getpid()}"
     try:
         pid = start(session, tmp_path)
+        # Keys go to items, so both documents' proposals must be there (the engine works in the background).
+        wait_for(lambda: "done, 2/2 documents" in screen_text(session), what="the engine to finish")
         for key in ["a", "a", "x", "a", "J", "a", "x"]:
             tmux("send-keys", "-t", session, key)
             time.sleep(0.15)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from annotator.ingest import read_paths
 from annotator.propose import RulesProposer

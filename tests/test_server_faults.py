@@ -22,7 +22,7 @@ from test_llm import KEY, QUOTE, TEXT, answer, documents, engine, run
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.propose import DocumentResult, propose_documents, run_proposals
+from annotator.propose import DocumentResult, run_proposals
 from annotator.propose.llm import MAX_ANSWER_BYTES
 from annotator.store import open_db
 
