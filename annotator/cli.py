@@ -320,11 +320,10 @@ def review(
         documents = report.documents
     with store_at(settings.db) as store:
         store.add_documents(documents)
-        ids = list(dict.fromkeys(document.id for document in documents)) if paths else store.document_ids()
-        if not ids:
+        ids = list(dict.fromkeys(document.id for document in documents)) if paths else None
+        pending = store.documents_without_proposals(ids)
+        if ids is None and not store.document_count():
             raise fail(f"{settings.db}: no documents in the store; name files or folders to review")
-        proposed = store.documents_with_proposals()
-    pending = [document_id for document_id in ids if document_id not in proposed]
     try:
         from annotator.tui.app import create_app
         from annotator.tui.keymap import load_keymap

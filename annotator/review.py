@@ -7,7 +7,7 @@ each decision is committed to the store before the method returns.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -98,11 +98,14 @@ def annotation_of(item: StoredAnnotation) -> Annotation:
 class ReviewQueue:
     """A reviewer's way through documents and their items, with kind and status filters."""
 
-    def __init__(self, store: Store, document_ids: Sequence[str], annotator: str) -> None:
-        if not document_ids:
+    def __init__(self, store: Store, document_ids: Sequence[str] | None, annotator: str) -> None:
+        """Review `document_ids` in that order, or (None) every document in the store, in the order added."""
+        self.whole_store = document_ids is None
+        self.document_ids = store.document_ids() if document_ids is None else list(document_ids)
+        if not self.document_ids:
             raise AnnotatorError("no documents to review")
         self.store = store
-        self.document_ids = list(document_ids)
+        self._index: dict[str, int] | None = None
         self.annotator = annotator
         self.kinds: tuple[str, ...] | None = None
         self.status_filter = "all"
@@ -111,7 +114,6 @@ class ReviewQueue:
         self.all_items: list[StoredAnnotation] = []
         self.items: list[StoredAnnotation] = []
         self.position = 0
-        self._overall: list[int] | None = None  # [reviewed, total] proposals in the store, kept in step
 
     # ---------------------------------------------------------------- navigation
 
@@ -122,7 +124,6 @@ class ReviewQueue:
         self.document = self.store.document(self.document_ids[index])
         self.position = 0
         self._read_items(item_id)
-        self._overall = None  # counted again, so that other reviewers' decisions show up
 
     def reload(self, item_id: str | None = None) -> None:
         """Read the current document's items again (after new proposals or an undo)."""
@@ -161,9 +162,7 @@ class ReviewQueue:
             if self.items[position].status == "proposed":
                 self.position = position
                 return True
-        count = len(self.document_ids)
-        for step in range(1, count + 1):
-            index = (self.document_index + step) % count
+        for index in self._documents_with_undecided():
             found = next(self.store.annotations(self.document_ids[index], statuses=["proposed"], kinds=self.kinds), None)
             if found is not None:
                 if self.status_filter not in ("all", "unreviewed"):
@@ -171,6 +170,20 @@ class ReviewQueue:
                 self.open(index, found.id)
                 return True
         return False
+
+    def _documents_with_undecided(self) -> Iterator[int]:
+        """Indexes of the documents after the current one (wrapping round to it) that may hold an undecided item."""
+        count = len(self.document_ids)
+        if not self.whole_store:
+            yield from ((self.document_index + step) % count for step in range(1, count + 1))
+            return
+        # The whole store, in the order added: the store's index of undecided proposals says where.
+        document_id = self.store.next_undecided_document(self.document_ids[self.document_index], self.kinds)
+        if document_id is not None:
+            if self._index is None or document_id not in self._index:  # (a document stored since the review began)
+                self.document_ids = self.store.document_ids()
+                self._index = {document_id: index for index, document_id in enumerate(self.document_ids)}
+            yield self._index[document_id]
 
     def set_kind_filter(self, kinds: Sequence[str] | None) -> None:
         """Show only these kinds (None: every kind)."""
@@ -188,8 +201,6 @@ class ReviewQueue:
     def _decided(self, item: StoredAnnotation, action: str, annotation: Annotation | None = None) -> StoredAnnotation:
         """Record a decision on `item` and return the item as the store now holds it."""
         self.store.record_decision(item.id, action, self.annotator, annotation, document_id=item.document_id)
-        if self._overall is not None and item.proposal_id is not None and item.status == "proposed":
-            self._overall[0] += 1
         # Read back, not worked out here: the card shows exactly the label the store derived.
         updated = self.store.annotation(item.id) or replace(item, status="rejected")
         self.all_items = [updated if i.id == item.id else i for i in self.all_items]
@@ -312,15 +323,12 @@ class ReviewQueue:
         return reviewed, len(self.all_items)
 
     def proposals_arrived(self, document_id: str) -> bool:
-        """New proposals were stored for a document: re-read it if it is open (True), recount the total."""
-        self._overall = None
+        """New proposals were stored for a document: re-read it if it is open (True)."""
         if self.document is not None and document_id == self.document.id:
             self.reload()
             return True
         return False
 
     def overall_progress(self) -> tuple[int, int]:
-        """(reviewed, total) proposals in the whole store: counted when a document opens, then kept in step."""
-        if self._overall is None:
-            self._overall = list(self.store.review_counts())
-        return self._overall[0], self._overall[1]
+        """(reviewed, total) proposals in the whole store, every reviewer's decisions included (the store's tallies)."""
+        return self.store.review_counts()

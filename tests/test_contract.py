@@ -66,7 +66,7 @@ def test_ids_are_hashed_from_canonical_json_and_old_ids_still_hold(store) -> Non
     legacy = legacy_proposal_id(document.id, quote, origin_a)
     store.add_proposals(document.id, [quote.model_copy(update={"id": legacy})])
     assert store.add_proposals(document.id, [quote]) == [legacy]
-    assert store.db["proposals"].count == 1
+    assert store.conn.execute("SELECT count(*) FROM items WHERE proposal = 1").fetchone()[0] == 1
 
 
 def test_cache_keys_are_canonical_and_an_old_store_s_answers_are_still_read(store) -> None:

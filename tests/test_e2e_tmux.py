@@ -44,7 +44,7 @@ def decisions(db: Path) -> list[tuple[str, str]]:
     if not db.exists():
         return []
     with open_db(db) as store:
-        return [(row[0], row[1]) for row in store.conn.execute("SELECT item_id, action FROM decisions ORDER BY id")]
+        return [(row[0], row[1]) for row in store.conn.execute("SELECT i.id, d.action FROM decisions d JOIN items i ON i.n = d.item ORDER BY d.id")]
 
 
 def start(session: str, folder: Path) -> int:

@@ -112,7 +112,7 @@ def test_status_and_kind_filters(store) -> None:
 
 def test_round_trip_is_byte_identical(store, tmp_path: Path) -> None:
     populate(store)
-    store.record_decision(store.db.execute("SELECT id FROM proposals WHERE kind = 'stance'").fetchone()[0],
+    store.record_decision(store.db.execute("SELECT id FROM items WHERE proposal = 1 AND kind = 'stance'").fetchone()[0],
                           "reject", "ann")  # a.txt is fully reviewed: its gold is exported
     for status in ("all", "gold"):
         first = exported(store, status)

@@ -321,8 +321,9 @@ async def test_accepting_through_the_committed_gold_changes_no_byte_of_it(tmp_pa
             await pilot.press("J")
         await pilot.pause()
     with open_db(db) as store:
-        assert store.db["decisions"].count > 0 and any(
-            d["annotator"] == "second-pass" for d in store.db["decisions"].rows)
+        assert store.conn.execute(
+            "SELECT count(*) FROM decisions d JOIN annotators a ON a.n = d.annotator WHERE a.name = 'second-pass'"
+        ).fetchone()[0] > 0
     assert invoke("export", "--status", "gold", "--db", str(db)).stdout == before
 
 

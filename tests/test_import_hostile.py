@@ -299,6 +299,6 @@ def test_a_long_import_never_blocks_a_reviewer_in_another_process(tmp_path: Path
     # Readers saw the store before the import or after it, never halfway.
     assert set(result["documents_seen"]) <= {1, 1 + 1500}
     with open_db(db) as store:
-        recorded = store.conn.execute("SELECT count(*) FROM decisions WHERE annotator = 'reviewer'").fetchone()[0]
+        recorded = store.conn.execute("SELECT count(*) FROM decisions WHERE annotator = (SELECT n FROM annotators WHERE name = 'reviewer')").fetchone()[0]
         assert recorded == len(result["waits"])
-        assert store.conn.execute("SELECT count(*) FROM decisions WHERE annotator = 'importer'").fetchone()[0] == annotations
+        assert store.conn.execute("SELECT count(*) FROM decisions WHERE annotator = (SELECT n FROM annotators WHERE name = 'importer')").fetchone()[0] == annotations

@@ -80,7 +80,7 @@ def test_a_second_identical_run_makes_no_request(store) -> None:
         assert server.request_count == first == 9
     assert summary.progress.cached == 3
     assert store.run(summary.run_id)["tokens_in"] == 0
-    assert store.db["proposals"].count == 6  # the cached answers add nothing twice
+    assert store.conn.execute("SELECT count(*) FROM items WHERE proposal = 1").fetchone()[0] == 6  # the cached answers add nothing twice
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_near_verbatim_quotes_are_realigned_and_flagged(store) -> None:
     straight = {**QUOTE, "text": "Khan Shaikhoun has become  completely\nsurrounded"}
     with ScriptedServer(lambda request: reply_for(request, {"items": [straight]})) as server:
         run(store, documents(), engine(server, kinds=["quote"]))
-    row = store.conn.execute("SELECT text, grounding_method, grounding_score, claimed_text FROM proposals").fetchone()
+    row = store.conn.execute("SELECT text, grounding_method, grounding_score, claimed_text FROM items").fetchone()
     assert row[0] == QUOTE["text"] and row[1] == "normalized" and 0.9 < row[2] < 1.0 and row[3] == straight["text"]
 
 
@@ -225,7 +225,7 @@ def test_interrupted_run_keeps_finished_documents_and_resumes(store) -> None:
 
     async def interrupted(server: ScriptedServer) -> None:
         task = asyncio.ensure_future(propose_documents(store, docs, engine(server, kinds=["quote"], concurrency=1)))
-        while store.db["proposals"].count < 2:
+        while store.conn.execute("SELECT count(*) FROM items WHERE proposal = 1").fetchone()[0] < 2:
             await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -233,14 +233,14 @@ def test_interrupted_run_keeps_finished_documents_and_resumes(store) -> None:
 
     with ScriptedServer(answer, latency=0.1) as server:
         asyncio.run(interrupted(server))
-        done = store.db["proposals"].count
+        done = store.conn.execute("SELECT count(*) FROM items WHERE proposal = 1").fetchone()[0]
         assert 2 <= done < 6
         assert store.conn.execute("SELECT error FROM runs").fetchone()[0] == "interrupted"
         server.reset()
         run_proposals(store, docs, engine(server, kinds=["quote"], concurrency=1))
         asked = {request_text(r.body, role="user").split()[0] for r in server.requests}
     assert len(asked) == 6 - done  # finished documents are not sent again
-    assert store.db["proposals"].count == 6
+    assert store.conn.execute("SELECT count(*) FROM items WHERE proposal = 1").fetchone()[0] == 6
 
 
 def test_the_api_key_never_reaches_the_store_or_messages(store, tmp_path: Path) -> None:

@@ -244,11 +244,17 @@ async def test_document_list_filters_searches_and_opens(seeded) -> None:
         table = app.screen.query_one("#documents-table")
         assert table.row_count == 2
         assert [str(table.get_row_at(0)[-2]), str(table.get_row_at(1)[-2])] == ["12%", "0%"]  # 2 of 17
-        await pilot.press("slash", *"syria", "enter")
+        await pilot.press("slash", *"syria")
         assert table.row_count == 1  # only the second article's title has "Syria"
-        await pilot.press("enter")  # open it
+        await pilot.press("enter")  # the one match opens at once
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen) and app.queue.document.id == ids[1]
+        await pilot.press("d")  # the list opens on the current document
+        await pilot.pause()
+        assert app.screen.query_one("#documents-table").cursor_row == 1
+        await pilot.press("slash", *"seeds", "enter")  # several matches: enter goes to the table to pick
+        await pilot.pause()
+        assert app.screen.query_one("#documents-table").has_focus
 
 
 def test_snapshot_review_screen(seeded, snap_compare) -> None:

@@ -234,7 +234,7 @@ def start_run_process(tmp_path: Path, server: ScriptedServer) -> subprocess.Pope
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with open_db(tmp_path / "labels.db") as store:
-            if store.db["proposals"].count >= 1:
+            if store.conn.execute("SELECT count(*) FROM items WHERE proposal = 1").fetchone()[0] >= 1:
                 return process
         assert process.poll() is None, "the run process died"
         time.sleep(0.05)
@@ -256,7 +256,7 @@ def test_a_run_killed_with_kill_9_is_marked_interrupted_and_a_live_one_is_not(tm
             process.wait()
     with open_db(tmp_path / "labels.db") as store:
         record = store.run(run_row[0])
-        stored = store.conn.execute("SELECT count(DISTINCT document_id) FROM proposals").fetchone()[0]
+        stored = store.conn.execute("SELECT count(DISTINCT doc) FROM items").fetchone()[0]
         assert record["finished_at"] and record["error"].startswith(f"interrupted: process {process.pid} ended")
         assert record["documents"] == stored >= 1
         assert store.run_counts() == {"running": 0, "interrupted": 1, "failed": 0, "finished": 0}

@@ -36,34 +36,34 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
     with open_db(tmp_path / "blank.db") as store:
         db = store.db
         assert db["documents"].columns_dict == {
-            "id": str, "source": str, "title": str, "text": str, "added_at": str, "external_id": str, "previous_id": str,
+            "n": int, "id": str, "source": str, "title": str, "text": str, "added_at": str, "external_id": str,
+            "previous": int,
         }
         assert db["runs"].columns_dict == {
             "id": int, "engine": str, "model": str, "prompt_name": str, "prompt_hash": str, "params": str,
             "started_at": str, "finished_at": str, "tokens_in": int, "tokens_out": int, "cost": float, "error": str,
             "latency_ms": float, "documents": int, "failures": int, "pid": int, "host": str, "process": str,
         }
-        assert db["proposals"].columns_dict == {
-            "id": str, "run_id": int, "document_id": str, "kind": str, "start": int, "end": int, "text": str,
-            "fields": str, "origin": str, "created_at": str, "grounding_score": float, "grounding_method": str,
-            "claimed_text": str,
+        assert db["items"].columns_dict == {
+            "n": int, "id": str, "doc": int, "kind": str, "proposal": int, "run_id": int, "start": int, "end": int,
+            "text": str, "fields": str, "origin": int, "grounding_score": float, "grounding_method": str,
+            "claimed_text": str, "decision": int, "content": int, "status": str,
         }
+        assert db["origins"].columns_dict == {"n": int, "json": str}
+        assert db["annotators"].columns_dict == {"n": int, "name": str}
+        assert db["sessions"].columns_dict == {"n": int, "id": str}
         assert db["proposal_failures"].columns_dict == {
-            "id": int, "run_id": int, "document_id": str, "kind": str, "reason": str, "claimed": str, "created_at": str,
+            "id": int, "run_id": int, "doc": int, "kind": str, "reason": str, "claimed": str, "created_at": str,
         }
         assert db["responses"].columns_dict == {
             "key": str, "engine": str, "model": str, "prompt_hash": str, "document_id": str, "response": str,
             "tokens_in": int, "tokens_out": int, "created_at": str,
         }
         assert db["decisions"].columns_dict == {
-            "id": int, "item_id": str, "proposal_id": str, "document_id": str, "kind": str, "action": str,
-            "start": int, "end": int, "text": str, "fields": str, "origin": str,
-            "undoes": int, "annotator": str, "session": str, "created_at": str, "redoes": int,
+            "id": int, "item": int, "action": str, "start": int, "end": int, "text": str, "fields": str, "origin": str,
+            "undoes": int, "redoes": int, "annotator": int, "session": int, "created_at": str,
         }
-        assert db["item_state"].columns_dict == {
-            "item_id": str, "decision_id": int, "action": str, "kind": str, "document_id": str, "proposal": int,
-            "content_id": int, "status": str,
-        }
+        assert not {"proposals", "item_state"} & set(db.table_names())
         assert db["eval_runs"].columns_dict == {
             "id": int, "engine": str, "model": str, "prompt_name": str, "prompt_hash": str, "params": str,
             "gold": str, "gold_hash": str, "documents": int, "repeat": int, "metrics": str, "counts": str,
@@ -78,11 +78,12 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 8192
     # Opening again applies nothing twice.
     with open_db(tmp_path / "blank.db") as store:
         assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == [
             "m001_initial", "m002_proposal_provenance", "m003_eval_runs", "m004_item_content_and_redo",
-            "m005_run_owner"]
+            "m005_run_owner", "m006_store_each_id_once"]
 
 
 def test_documents_dedup_by_content_and_link_new_versions(store) -> None:
@@ -97,7 +98,7 @@ def test_documents_dedup_by_content_and_link_new_versions(store) -> None:
 def test_proposals_are_stored_once_with_stable_ids(store, doc) -> None:
     ids = store.add_proposals(doc.id, [_quote()])
     assert store.add_proposals(doc.id, [_quote()]) == ids
-    assert store.db["proposals"].count == 1
+    assert store.conn.execute("SELECT count(*) FROM items WHERE proposal = 1").fetchone()[0] == 1
     [item] = store.annotations()
     assert (item.status, item.text, item.fields()["speaker"]) == ("proposed", "We will stay", "Ahmed Sheikho")
     assert item.origin() == {"engine": "rules", "model": None, "prompt": "rules@test"}
@@ -187,7 +188,7 @@ def test_a_failed_transaction_stores_nothing(store, doc) -> None:
         with store.transaction():
             store.add_proposals(doc.id, [_quote()])
             raise RuntimeError("crash")
-    assert store.db["proposals"].count == 0
+    assert store.conn.execute("SELECT count(*) FROM items WHERE proposal = 1").fetchone()[0] == 0
 
 
 def test_document_summaries_count_what_is_reviewed(store, doc) -> None:
@@ -275,9 +276,13 @@ def test_item_state_always_equals_the_log(tmp_path: Path, steps) -> None:
                     store.record_decision(item_id, action, who)
             except AnnotatorError:
                 pass  # e.g. accepting an item never added: refused, and nothing is written
-        state = {item: (decision, content) for item, decision, content in
-                 store.conn.execute("SELECT item_id, decision_id, content_id FROM item_state")}
+        state = store.item_state()
         assert state == store.derived_item_state()
+        recounted = store.conn.execute(
+            "SELECT kind, CASE WHEN proposal THEN coalesce(status, 'proposed') ELSE status END AS label, count(*) "
+            "FROM items WHERE label IS NOT NULL GROUP BY 1, 2"
+        ).fetchall()
+        assert sorted(recounted) == sorted(store.conn.execute("SELECT * FROM tallies WHERE count > 0").fetchall())
         statuses = {a.id: a.status for a in store.annotations()}
         for item_id, (decision_id, content_id) in state.items():
             [action] = store.conn.execute("SELECT action FROM decisions WHERE id = ?", [decision_id]).fetchone()

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from annotator.schemas import Annotation, Document
 
 DEFAULT_DB = "labels.db"
+PAGE_SIZE = 8192
+"""Bytes per database page of a new store."""
 DECISION_PATIENCE = 600.0
 """Seconds a reviewer's decision waits in all for a store that a bulk command holds, before it fails."""
 T = TypeVar("T")
@@ -131,8 +133,8 @@ def _edited(annotation: Annotation | None) -> list[Any]:
 
 
 # Items as they stand: proposals (span and fields those of the latest edit in effect, whatever verdict
-# followed it) and items added by hand; `item_state` holds each item's status and the decisions behind it.
-# Rows come ordered by document (in the order documents were added), then span.
+# followed it) and items added by hand that stand; the `items` row holds each item's status and the
+# decisions behind it. Rows come ordered by document (in the order documents were added), then span.
 _ITEM_COLUMNS = "id, document_id, kind, start, \"end\", text, status, fields, origin, proposal_id, annotator"
 # The same item as one contract JSON object, built by SQLite: export is mostly this query. It must
 # write exactly what `annotator.contract.Item.record()` encodes (tests/test_contract.py holds it so).
@@ -143,29 +145,28 @@ _RECORD_COLUMNS = """document_id,
     || '"origin":' || origin || '}'"""
 _ITEMS_SQL = """
 SELECT {columns} FROM (
-    SELECT p.id AS id, p.document_id AS document_id, p.kind AS kind,
-           coalesce(c.start, p.start) AS start, coalesce(c."end", p."end") AS "end",
-           coalesce(c.text, p.text) AS text, coalesce(s.status, 'proposed') AS status,
-           coalesce(c.fields, p.fields) AS fields, p.origin AS origin, p.id AS proposal_id,
-           d.annotator AS annotator, doc.rowid AS document_order
-    FROM proposals p
-    JOIN documents doc ON doc.id = p.document_id
-    LEFT JOIN item_state s ON s.item_id = p.id
-    LEFT JOIN decisions d ON d.id = s.decision_id
-    LEFT JOIN decisions c ON c.id = s.content_id
-    WHERE {proposal_filter}
-    UNION ALL
-    SELECT s.item_id, s.document_id, s.kind, c.start, c."end", c.text, 'added', c.fields, c.origin, NULL,
-           d.annotator, doc.rowid
-    FROM item_state s
-    JOIN decisions d ON d.id = s.decision_id
-    JOIN decisions c ON c.id = s.content_id
-    JOIN documents doc ON doc.id = s.document_id
-    WHERE s.proposal = 0 AND s.status = 'added' AND {added_filter}
+    SELECT i.id AS id, doc.id AS document_id, i.kind AS kind,
+           coalesce(c.start, i.start) AS start, coalesce(c."end", i."end") AS "end",
+           coalesce(c.text, i.text) AS text, coalesce(i.status, 'proposed') AS status,
+           coalesce(c.fields, i.fields) AS fields, coalesce(o.json, c.origin) AS origin,
+           CASE WHEN i.proposal THEN i.id END AS proposal_id, a.name AS annotator, i.doc AS document_order
+    FROM items i
+    JOIN documents doc ON doc.n = i.doc
+    LEFT JOIN origins o ON o.n = i.origin
+    LEFT JOIN decisions d ON d.id = i.decision
+    LEFT JOIN annotators a ON a.n = d.annotator
+    LEFT JOIN decisions c ON c.id = i.content
+    WHERE (i.proposal = 1 OR i.status = 'added') AND {item_filter}
 ) items
-WHERE {item_filter}
+WHERE {outer_filter}
 ORDER BY document_order, start, "end", kind, id
 """
+# A document row as `_document()` reads it, with its previous version's id.
+_DOCUMENT_SQL = (
+    "SELECT d.id, d.source, d.title, d.text, d.external_id, p.id FROM documents d LEFT JOIN documents p ON p.n = d.previous"
+)
+# A decision as `undo()` and `redo()` name it: its item's id, document and kind, and its action.
+_EVENT_COLUMNS = "i.id, doc.id, i.kind, d.action FROM decisions d JOIN items i ON i.n = d.item JOIN documents doc ON doc.n = i.doc"
 
 
 class Store:
@@ -176,6 +177,7 @@ class Store:
         self.path = path
         self.session = uuid.uuid4().hex[:12]
         self._db: Database | None = None
+        self._numbers: dict[tuple[str, str], int] = {}
 
     @property
     def db(self) -> Database:
@@ -205,6 +207,7 @@ class Store:
             try:
                 yield
             except BaseException:
+                self._numbers.clear()  # a name or origin numbered inside may be gone
                 if self.conn.in_transaction:  # an error may already have ended the transaction
                     self.conn.execute(f"ROLLBACK TO {savepoint}")
                     self.conn.execute(f"RELEASE {savepoint}")
@@ -215,6 +218,7 @@ class Store:
         try:
             yield
         except BaseException:
+            self._numbers.clear()
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
@@ -246,10 +250,10 @@ class Store:
                     created.append(False)
                     continue
                 previous = self.conn.execute(
-                    "SELECT id FROM documents WHERE source = ? ORDER BY rowid DESC LIMIT 1", [document.source]
+                    "SELECT n FROM documents WHERE source = ? ORDER BY n DESC LIMIT 1", [document.source]
                 ).fetchone()
                 self.conn.execute(
-                    "INSERT INTO documents (id, source, title, text, added_at, external_id, previous_id) "
+                    "INSERT INTO documents (id, source, title, text, added_at, external_id, previous) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
                         document.id,
@@ -266,22 +270,26 @@ class Store:
 
     def document(self, document_id: str) -> Document | None:
         """The document with this id, or None."""
-        row = self.conn.execute(
-            "SELECT id, source, title, text, external_id, previous_id FROM documents WHERE id = ?", [document_id]
-        ).fetchone()
+        row = self.conn.execute(f"{_DOCUMENT_SQL} WHERE d.id = ?", [document_id]).fetchone()
         return _document(row) if row else None
 
     def document_ids(self) -> list[str]:
         """Every document's id, in the order they were added."""
-        return [row[0] for row in self.conn.execute("SELECT id FROM documents ORDER BY rowid")]
+        return [row[0] for row in self.conn.execute("SELECT id FROM documents INDEXED BY documents_listing ORDER BY n")]
 
     def documents(self) -> Iterator[Document]:
         """Every document, in the order they were added."""
-        cursor = self.conn.execute(
-            "SELECT id, source, title, text, external_id, previous_id FROM documents ORDER BY rowid"
-        )
-        for row in cursor:
+        for row in self.conn.execute(f"{_DOCUMENT_SQL} ORDER BY d.n"):
             yield _document(row)
+
+    def _number(self, table: str, value: str) -> int:
+        """The number a reviewer's name (`annotators`) or a session id (`sessions`) is stored under; made on first use."""
+        key = (table, value)
+        if key not in self._numbers:
+            column = "name" if table == "annotators" else "id"
+            self.conn.execute(f"INSERT OR IGNORE INTO {table} ({column}) VALUES (?)", [value])
+            self._numbers[key] = self.conn.execute(f"SELECT n FROM {table} WHERE {column} = ?", [value]).fetchone()[0]
+        return self._numbers[key]
 
     # --------------------------------------------------------------------- runs
 
@@ -329,8 +337,8 @@ class Store:
                 # What it stored before it died; a killed run never got to count.
                 self.conn.execute(
                     "UPDATE runs SET finished_at = :at, error = :error, "
-                    "documents = (SELECT count(*) FROM (SELECT document_id FROM proposals WHERE run_id = :id "
-                    "UNION SELECT document_id FROM proposal_failures WHERE run_id = :id)), "
+                    "documents = (SELECT count(*) FROM (SELECT doc FROM items WHERE run_id = :id "
+                    "UNION SELECT doc FROM proposal_failures WHERE run_id = :id)), "
                     "failures = (SELECT count(*) FROM proposal_failures WHERE run_id = :id) "
                     "WHERE id = :id AND finished_at IS NULL",
                     {"at": now(), "error": f"interrupted: {ended} before the run finished (killed or crashed)",
@@ -379,18 +387,19 @@ class Store:
         """Store proposals that failed (kind, reason, what was proposed) for a document."""
         created_at = now()
         with self.transaction():
+            doc = self._document_number(document_id)
             self.conn.executemany(
-                "INSERT INTO proposal_failures (run_id, document_id, kind, reason, claimed, created_at) "
+                "INSERT INTO proposal_failures (run_id, doc, kind, reason, claimed, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [[run_id, document_id, kind, reason, None if claimed is None else to_json(claimed), created_at]
+                [[run_id, doc, kind, reason, None if claimed is None else to_json(claimed), created_at]
                  for kind, reason, claimed in failures],
             )
 
     def failures(self, document_id: str | None = None) -> list[dict[str, Any]]:
         """Failed proposals, oldest first, for one document or all."""
         cursor = self.conn.execute(
-            "SELECT run_id, document_id, kind, reason, claimed FROM proposal_failures "
-            "WHERE ? IS NULL OR document_id = ? ORDER BY id",
+            "SELECT f.run_id, d.id AS document_id, f.kind, f.reason, f.claimed FROM proposal_failures f "
+            "JOIN documents d ON d.n = f.doc WHERE ? IS NULL OR d.id = ? ORDER BY f.id",
             [document_id, document_id],
         )
         return [dict(zip([c[0] for c in cursor.description], row)) for row in cursor]
@@ -426,23 +435,38 @@ class Store:
         `groundings`, one per annotation, is how each span was found: score, method and, when the
         engine's words were not verbatim, those words.
         """
-        created_at = now()
         origins = [to_json(a.origin.model_dump(mode="json")) if a.origin else "{}" for a in annotations]
         ids = self.proposal_ids(document_id, list(zip(annotations, origins)))
-        rows = []
-        for index, (annotation, origin, item_id) in enumerate(zip(annotations, origins, ids)):
-            score, method, claimed = groundings[index] if groundings is not None else (None, None, None)
-            rows.append(
-                [item_id, run_id, document_id, annotation.kind, annotation.start, annotation.end, annotation.text,
-                 to_json(annotation.fields()), origin, created_at, score, method, claimed]
-            )
         with self.transaction():
+            doc = self._document_number(document_id)
+            rows = []
+            for index, (annotation, origin, item_id) in enumerate(zip(annotations, origins, ids)):
+                score, method, claimed = groundings[index] if groundings is not None else (None, None, None)
+                rows.append(
+                    [item_id, doc, annotation.kind, run_id, annotation.start, annotation.end, annotation.text,
+                     to_json(annotation.fields()), self._origin_number(origin), score, method, claimed]
+                )
             self.conn.executemany(
-                "INSERT OR IGNORE INTO proposals (id, run_id, document_id, kind, start, \"end\", text, fields, origin, "
-                "created_at, grounding_score, grounding_method, claimed_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO items (id, doc, kind, proposal, run_id, start, \"end\", text, fields, origin, "
+                "grounding_score, grounding_method, claimed_text) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         return ids
+
+    def _document_number(self, document_id: str) -> int:
+        """The number a stored document is keyed by in the other tables."""
+        row = self.conn.execute("SELECT n FROM documents WHERE id = ?", [document_id]).fetchone()
+        if row is None:
+            raise AnnotatorError(f"no document {document_id!r} in the store")
+        return int(row[0])
+
+    def _origin_number(self, origin_json: str) -> int:
+        """The number an origin (canonical JSON) is stored under; stored on first use."""
+        key = ("origins", origin_json)
+        if key not in self._numbers:
+            self.conn.execute("INSERT OR IGNORE INTO origins (json) VALUES (?)", [origin_json])
+            self._numbers[key] = self.conn.execute("SELECT n FROM origins WHERE json = ?", [origin_json]).fetchone()[0]
+        return self._numbers[key]
 
     def proposal_id(self, document_id: str, annotation: Annotation, origin_json: str) -> str:
         """The id of this proposal: the one it is stored under already (a store made before ids were
@@ -459,7 +483,10 @@ class Store:
                 ids.append(annotation.id)
                 continue
             if stored is None:
-                stored = {row[0] for row in self.conn.execute("SELECT id FROM proposals WHERE document_id = ?", [document_id])}
+                stored = {row[0] for row in self.conn.execute(
+                    "SELECT i.id FROM items i JOIN documents d ON d.n = i.doc WHERE d.id = ? AND i.proposal = 1",
+                    [document_id],
+                )}
             legacy = legacy_proposal_id(document_id, annotation, origin_json)
             ids.append(legacy if legacy in stored else proposal_id(document_id, annotation, origin_json))
         return ids
@@ -467,28 +494,77 @@ class Store:
     def proposal_rows(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Proposals as first proposed (before any edit), with how their spans were grounded."""
         cursor = self.conn.execute(
-            "SELECT id, kind, start, \"end\", text, fields, origin, grounding_score, grounding_method, claimed_text "
-            f"FROM proposals WHERE id IN ({', '.join('?' * len(ids))})",
+            "SELECT i.id, i.kind, i.start, i.\"end\", i.text, i.fields, o.json AS origin, i.grounding_score, "
+            "i.grounding_method, i.claimed_text FROM items i JOIN origins o ON o.n = i.origin "
+            f"WHERE i.proposal = 1 AND i.id IN ({', '.join('?' * len(ids))})",
             list(ids),
         )
         names = [c[0] for c in cursor.description]
         for row in cursor:
             yield dict(zip(names, row))
 
-    def document_summaries(self) -> list[DocumentSummary]:
-        """Every document in the order added, with its proposal and review counts, without its text."""
+    def document_summaries(
+        self,
+        document_ids: Sequence[str] | None = None,
+        search: str = "",
+        unfinished: bool = False,
+        offset: int = 0,
+        limit: int = -1,
+    ) -> list[DocumentSummary]:
+        """Documents with their proposal and review counts, without their text: a page of the document list.
+
+        Every document in the order added, or those of `document_ids` in that order; only those whose
+        title or source holds `search` (any case), with `unfinished` only those with a proposal nobody
+        has decided on; `limit` of them from `offset` (-1: all). A page counts only its own documents.
+        """
+        listed, params = self._listing(document_ids, search, unfinished)
         rows = self.conn.execute(
-            "SELECT d.id, d.title, d.source, count(p.id), count(s.item_id), "
-            "(SELECT count(*) FROM item_state a WHERE a.document_id = d.id AND a.proposal = 0 AND a.status = 'added'), "
-            "(SELECT count(*) FROM proposal_failures f WHERE f.document_id = d.id) "
-            "FROM documents d LEFT JOIN proposals p ON p.document_id = d.id "
-            "LEFT JOIN item_state s ON s.item_id = p.id GROUP BY d.id ORDER BY d.rowid"
+            "SELECT d.id, d.title, d.source, "
+            "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.proposal = 1), "
+            "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND i.status IS NOT NULL), "
+            "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.status = 'added'), "
+            "(SELECT count(*) FROM proposal_failures f WHERE f.doc = d.n) "
+            f"FROM ({listed} LIMIT ? OFFSET ?) page JOIN documents d ON d.n = page.n ORDER BY page.rank",
+            [*params, limit, offset],
         )
         return [DocumentSummary(*row) for row in rows]
 
-    def documents_with_proposals(self) -> set[str]:
-        """Ids of documents that have at least one proposal."""
-        return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM proposals")}
+    def count_documents(self, document_ids: Sequence[str] | None = None, search: str = "", unfinished: bool = False) -> int:
+        """How many documents `document_summaries` lists with these filters, in all."""
+        listed, params = self._listing(document_ids, search, unfinished)
+        return int(self.conn.execute(f"SELECT count(*) FROM ({listed})", params).fetchone()[0])
+
+    def _listing(self, document_ids: Sequence[str] | None, search: str, unfinished: bool) -> tuple[str, list[Any]]:
+        """The query of the documents listed (`n`, and `rank`, their place in the list) and its parameters.
+
+        Titles and sources are read from the index `documents_listing`, in the order added: a page or
+        a search never reads the texts.
+        """
+        source, rank = "documents d INDEXED BY documents_listing", "d.n"
+        params: list[Any] = []
+        if document_ids is not None:
+            source, rank = "json_each(?) j JOIN documents d ON d.id = j.value", "j.key"
+            params.append(json.dumps(list(document_ids)))
+        where = ["1"]
+        if search:
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(d.title LIKE ? ESCAPE '\\' OR d.source LIKE ? ESCAPE '\\')")
+            params += [pattern, pattern]
+        if unfinished:
+            where.append("EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND i.status IS NULL)")
+        return f"SELECT d.n AS n, {rank} AS rank FROM {source} WHERE {' AND '.join(where)} ORDER BY {rank}", params
+
+    def documents_without_proposals(self, document_ids: Sequence[str] | None = None) -> list[str]:
+        """Those of `document_ids` (None: every document, in the order added) that have no proposal yet."""
+        without = "NOT EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.proposal = 1)"
+        if document_ids is None:
+            return [row[0] for row in self.conn.execute(f"SELECT d.id FROM documents d WHERE {without} ORDER BY d.n")]
+        return [document_id for document_id in document_ids
+                if self.conn.execute(f"SELECT 1 FROM documents d WHERE d.id = ? AND {without}", [document_id]).fetchone()]
+
+    def document_count(self) -> int:
+        """How many documents the store holds."""
+        return int(self.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
 
     # ---------------------------------------------------------------- decisions
 
@@ -529,30 +605,35 @@ class Store:
         self, item_id: str, action: str, annotator: str, annotation: Annotation | None, document_id: str | None
     ) -> int:
         with self.transaction():
-            proposal = self.conn.execute("SELECT document_id, kind FROM proposals WHERE id = ?", [item_id]).fetchone()
+            item = self.conn.execute(
+                "SELECT i.n, i.proposal, d.id FROM items i JOIN documents d ON d.n = i.doc WHERE i.id = ?", [item_id]
+            ).fetchone()
             if action == "add":
-                if proposal or document_id is None or annotation is None:
+                if (item and item[1]) or document_id is None or annotation is None:
                     raise AnnotatorError("an added annotation needs a new item id and its document id")
-                kind = annotation.kind
-            elif proposal:
-                document_id, kind = proposal
+                if item is None:
+                    number = self.conn.execute(
+                        "INSERT INTO items (id, doc, kind, proposal) VALUES (?, ?, ?, 0)",
+                        [item_id, self._document_number(document_id), annotation.kind],
+                    ).lastrowid
+                elif item[2] != document_id:
+                    raise AnnotatorError(f"{item_id!r} was added to another document")
+                else:
+                    number = item[0]
+            elif item is None:
+                raise AnnotatorError(f"no proposal or added item with id {item_id!r}")
             else:
-                added = self.conn.execute(
-                    "SELECT document_id, kind FROM decisions WHERE item_id = ? AND action = 'add' LIMIT 1", [item_id]
-                ).fetchone()
-                if not added:
-                    raise AnnotatorError(f"no proposal or added item with id {item_id!r}")
-                document_id, kind = added
-                if action == "accept":
+                number = item[0]
+                if not item[1] and action == "accept":
                     raise AnnotatorError(f"{item_id!r} was added by hand: it is gold already")
-                if action == "edit":
+                if not item[1] and action == "edit":
                     # An added item stays "added" when corrected: no model proposed it.
                     action = "add"
             cursor = self.conn.execute(
-                "INSERT INTO decisions (item_id, proposal_id, document_id, kind, action, start, \"end\", text, fields, "
-                "origin, annotator, session, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [item_id, item_id if proposal else None, document_id, kind, action, *_edited(annotation),
-                 annotator, self.session, now()],
+                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, annotator, session, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [number, action, *_edited(annotation), self._number("annotators", annotator),
+                 self._number("sessions", self.session), now()],
             )
         return int(cursor.lastrowid or 0)
 
@@ -568,19 +649,19 @@ class Store:
     def _undo(self, annotator: str | None) -> dict[str, Any] | None:
         with self.transaction():
             row = self.conn.execute(
-                "SELECT d.id, d.item_id, d.document_id, d.kind, d.action FROM decisions d "
-                "WHERE d.action != 'undo' AND (? IS NULL OR d.annotator = ?) "
+                f"SELECT d.id, {_EVENT_COLUMNS} WHERE d.action != 'undo' "
+                "AND (:name IS NULL OR d.annotator = (SELECT n FROM annotators WHERE name = :name)) "
                 "AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) "
                 "ORDER BY d.id DESC LIMIT 1",
-                [annotator, annotator],
+                {"name": annotator},
             ).fetchone()
             if row is None:
                 return None
             self.conn.execute(
-                "INSERT INTO decisions (item_id, proposal_id, document_id, kind, action, undoes, annotator, session, "
-                "created_at) SELECT item_id, proposal_id, document_id, kind, 'undo', id, ?, ?, ? "
-                "FROM decisions WHERE id = ?",
-                [annotator or "unknown", self.session, now(), row[0]],
+                "INSERT INTO decisions (item, action, undoes, annotator, session, created_at) "
+                "SELECT item, 'undo', id, ?, ?, ? FROM decisions WHERE id = ?",
+                [self._number("annotators", annotator or "unknown"), self._number("sessions", self.session), now(),
+                 row[0]],
             )
         return dict(zip(("id", "item_id", "document_id", "kind", "action"), row))
 
@@ -596,60 +677,69 @@ class Store:
     def _redo(self, annotator: str) -> dict[str, Any] | None:
         with self.transaction():
             row = self.conn.execute(
-                "SELECT u.id, d.id, d.item_id, d.document_id, d.kind, d.action FROM decisions u "
-                "JOIN decisions d ON d.id = u.undoes "
-                "WHERE u.action = 'undo' AND u.annotator = ? AND u.id > coalesce(("
-                "    SELECT max(f.id) FROM decisions f WHERE f.annotator = ? AND f.action != 'undo' AND f.redoes IS NULL"
+                f"SELECT u.id, d.id, {_EVENT_COLUMNS} JOIN decisions u ON u.undoes = d.id "
+                "WHERE u.action = 'undo' AND u.annotator = :who AND u.id > coalesce(("
+                "    SELECT max(f.id) FROM decisions f WHERE f.annotator = :who AND f.action != 'undo' AND f.redoes IS NULL"
                 "), 0) AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.redoes = u.id) "
                 "ORDER BY u.id DESC LIMIT 1",
-                [annotator, annotator],
+                {"who": self._number("annotators", annotator)},
             ).fetchone()
             if row is None:
                 return None
             cursor = self.conn.execute(
-                "INSERT INTO decisions (item_id, proposal_id, document_id, kind, action, start, \"end\", text, fields, "
-                "origin, redoes, annotator, session, created_at) SELECT item_id, proposal_id, document_id, kind, action, "
-                "start, \"end\", text, fields, origin, ?, ?, ?, ? FROM decisions WHERE id = ?",
-                [row[0], annotator, self.session, now(), row[1]],
+                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, redoes, annotator, session, "
+                "created_at) SELECT item, action, start, \"end\", text, fields, origin, ?, ?, ?, ? FROM decisions "
+                "WHERE id = ?",
+                [row[0], self._number("annotators", annotator), self._number("sessions", self.session), now(), row[1]],
             )
         return {"id": int(cursor.lastrowid or 0), **dict(zip(("item_id", "document_id", "kind", "action"), row[2:]))}
 
     def item_document(self, item_id: str) -> str | None:
         """The document a proposal or added item belongs to, or None if the id is unknown."""
         row = self.conn.execute(
-            "SELECT document_id FROM proposals WHERE id = ? "
-            "UNION ALL SELECT document_id FROM decisions WHERE item_id = ? AND action = 'add' LIMIT 1",
-            [item_id, item_id],
+            "SELECT d.id FROM items i JOIN documents d ON d.n = i.doc WHERE i.id = ?", [item_id]
         ).fetchone()
         return row[0] if row else None
 
     def review_counts(self) -> tuple[int, int]:
         """(reviewed, total) proposals in the whole store."""
-        reviewed = self.conn.execute("SELECT count(*) FROM item_state WHERE proposal = 1").fetchone()[0]
-        return reviewed, self.conn.execute("SELECT count(*) FROM proposals").fetchone()[0]
+        reviewed, total = self.conn.execute(
+            "SELECT coalesce(sum(count) FILTER (WHERE status != 'proposed'), 0), coalesce(sum(count), 0) "
+            "FROM tallies WHERE status != 'added'"
+        ).fetchone()
+        return reviewed, total
 
     def reviewed_document_ids(self) -> set[str]:
         """Documents with at least one decision in effect."""
-        return {row[0] for row in self.conn.execute("SELECT DISTINCT document_id FROM item_state")}
+        return {row[0] for row in self.conn.execute(
+            "SELECT d.id FROM documents d WHERE EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.status IS NOT NULL)"
+        )}
 
     def derived_item_state(self) -> dict[str, tuple[int, int | None]]:
         """For each item, the decision in effect and its latest edit or add in effect, from the log alone.
 
-        The same pairs as `item_state`'s (`decision_id`, `content_id`): the tests compare the two.
+        The same pairs as `item_state()`'s: the tests compare the two.
         """
         in_effect = "NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)"
         rows = self.conn.execute(
-            f"SELECT v.item_id, v.decision_id, (SELECT max(e.id) FROM decisions e WHERE e.item_id = v.item_id "
-            f"AND e.action IN ('edit', 'add') AND {in_effect}) FROM (SELECT e.item_id, max(e.id) AS decision_id "
-            f"FROM decisions e WHERE e.action != 'undo' AND {in_effect} GROUP BY e.item_id) v"
+            f"SELECT i.id, v.decision_id, (SELECT max(e.id) FROM decisions e WHERE e.item = v.item "
+            f"AND e.action IN ('edit', 'add') AND {in_effect}) FROM (SELECT e.item, max(e.id) AS decision_id "
+            f"FROM decisions e WHERE e.action != 'undo' AND {in_effect} GROUP BY e.item) v JOIN items i ON i.n = v.item"
         )
+        return {item_id: (decision_id, content_id) for item_id, decision_id, content_id in rows}
+
+    def item_state(self) -> dict[str, tuple[int, int | None]]:
+        """For each item with a decision in effect, that decision and its latest edit or add in effect, as the
+        triggers keep them."""
+        rows = self.conn.execute("SELECT id, decision, content FROM items WHERE decision IS NOT NULL")
         return {item_id: (decision_id, content_id) for item_id, decision_id, content_id in rows}
 
     def decisions(self, item_id: str) -> list[dict[str, Any]]:
         """Every event recorded for an item, oldest first."""
         cursor = self.conn.execute(
-            "SELECT id, action, start, \"end\", text, fields, undoes, redoes, annotator, session, created_at FROM decisions "
-            "WHERE item_id = ? ORDER BY id",
+            "SELECT e.id, e.action, e.start, e.\"end\", e.text, e.fields, e.undoes, e.redoes, a.name AS annotator, "
+            "s.id AS session, e.created_at FROM decisions e JOIN items i ON i.n = e.item "
+            "JOIN annotators a ON a.n = e.annotator JOIN sessions s ON s.n = e.session WHERE i.id = ? ORDER BY e.id",
             [item_id],
         )
         names = [c[0] for c in cursor.description]
@@ -699,25 +789,36 @@ class Store:
             where.append(f"kind IN ({', '.join(f':k{i}' for i in range(len(kinds)))})")
             params.update({f"k{i}": kind for i, kind in enumerate(kinds)})
         # Three forms, so that one document's items, or one item, are found through the indexes.
-        proposal_filter, added_filter = "1", "1"
+        item_filter = "1"
         if item_id is not None:
-            proposal_filter, added_filter = "p.id = :item_id", "s.item_id = :item_id"
+            item_filter = "i.id = :item_id"
         elif document_id is not None:
-            proposal_filter, added_filter = "p.document_id = :document_id", "s.document_id = :document_id"
-        sql = _ITEMS_SQL.format(
-            columns=columns,
-            proposal_filter=proposal_filter,
-            added_filter=added_filter,
-            item_filter=" AND ".join(where),
-        )
+            item_filter = "i.doc = (SELECT n FROM documents WHERE id = :document_id)"
+        sql = _ITEMS_SQL.format(columns=columns, item_filter=item_filter, outer_filter=" AND ".join(where))
         return self.conn.execute(sql, params)
 
     def undecided_counts(self) -> dict[str, int]:
         """For each document under review (some of its items decided, some not), how many proposals are undecided."""
         return dict(self.conn.execute(
-            "SELECT p.document_id, count(*) FROM proposals p LEFT JOIN item_state s ON s.item_id = p.id "
-            "WHERE s.item_id IS NULL AND p.document_id IN (SELECT document_id FROM item_state) GROUP BY p.document_id"
+            "SELECT d.id, o.undecided FROM (SELECT doc, count(*) AS undecided FROM items "
+            "WHERE proposal = 1 AND status IS NULL GROUP BY doc) o JOIN documents d ON d.n = o.doc "
+            "WHERE EXISTS (SELECT 1 FROM items r WHERE r.doc = o.doc AND r.status IS NOT NULL)"
         ))
+
+    def next_undecided_document(self, after: str, kinds: Sequence[str] | None = None) -> str | None:
+        """The first document added after `after` (else from the first, up to `after` itself) with a proposal
+        nobody has decided on, of one of `kinds` if given; None if there is none."""
+        kind_filter = f"AND i.kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
+        n = self._document_number(after)
+        for side in (">", "<="):
+            row = self.conn.execute(
+                f"SELECT d.id FROM items i JOIN documents d ON d.n = i.doc WHERE i.proposal = 1 AND i.status IS NULL "
+                f"AND i.doc {side} ? {kind_filter} ORDER BY i.doc LIMIT 1",
+                [n, *(kinds or ())],
+            ).fetchone()
+            if row is not None:
+                return row[0]
+        return None
 
     def fully_reviewed_document_ids(self) -> list[str]:
         """Documents with a decision on every proposal (and at least one decision), in the order added.
@@ -725,10 +826,11 @@ class Store:
         Only these have complete gold: a proposal nobody has decided on yet is neither gold nor a
         negative, so a document still under review is left out of an evaluation.
         """
+        # Nothing undecided first: that look is a partial index's, the other reads a few items at most.
         return [row[0] for row in self.conn.execute(
-            "SELECT d.id FROM documents d WHERE EXISTS (SELECT 1 FROM item_state s WHERE s.document_id = d.id) "
-            "AND NOT EXISTS (SELECT 1 FROM proposals p LEFT JOIN item_state s ON s.item_id = p.id "
-            "WHERE p.document_id = d.id AND s.item_id IS NULL) ORDER BY d.rowid"
+            "SELECT d.id FROM documents d "
+            "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND i.status IS NULL) "
+            "AND EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.status IS NOT NULL) ORDER BY d.n"
         )]
 
     # -------------------------------------------------------------- evaluation
@@ -794,18 +896,11 @@ class Store:
     def stats(self) -> dict[str, Any]:
         """Counts of documents, proposals and decisions, items by status and kind, percent reviewed."""
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
-        by_status_kind: dict[tuple[str, str], int] = {}
-        for kind, count in self.conn.execute("SELECT kind, count(*) FROM proposals GROUP BY kind"):
-            by_status_kind[("proposed", kind)] = count
-        for kind, status, proposal, count in self.conn.execute(
-            "SELECT kind, status, proposal, count(*) FROM item_state GROUP BY kind, status, proposal"
-        ):
-            if proposal:
-                by_status_kind[("proposed", kind)] -= count
-            if proposal or status == "added":
-                key = (status, kind)
-                by_status_kind[key] = by_status_kind.get(key, 0) + count
-        by_status_kind = {key: count for key, count in by_status_kind.items() if count}
+        by_status_kind = {
+            (status, kind): count for kind, status, count in self.conn.execute(
+                "SELECT kind, status, count FROM tallies WHERE count > 0"
+            )
+        }
         proposals = sum(n for (status, _), n in by_status_kind.items() if status != "added")
         unreviewed = sum(n for (status, _), n in by_status_kind.items() if status == "proposed")
         return {
@@ -850,6 +945,21 @@ def _document(row: Sequence[Any]) -> Document:
     return Document(id=row[0], source=row[1], title=row[2], text=row[3], external_id=row[4], previous_id=row[5])
 
 
+def _compact(conn: sqlite3.Connection) -> None:
+    """Give back the space a migration that rebuilt the tables left empty, at the page size of a new store.
+
+    Needs the file to itself: while another process has it open, it stays as it is (only larger).
+    """
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        conn.execute("VACUUM")
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        conn.execute("PRAGMA journal_mode = WAL")
+
+
 def open_db(path: str | os.PathLike[str] | None = None) -> Store:
     """Open the store at `path` (default: `ANNOTATOR_DB`, else `labels.db`), migrating it as needed."""
     path = os.fspath(path) if path is not None else default_db_path()
@@ -859,12 +969,19 @@ def open_db(path: str | os.PathLike[str] | None = None) -> Store:
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA busy_timeout = 30000")
+        if not conn.execute("PRAGMA page_count").fetchone()[0]:
+            # A new file. Articles of a few kilobytes sit several to a page of 8 KiB; at 4 KiB most
+            # would take a page of their own, half of it empty.
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         store = Store(conn, path)
-        if migrations.pending(conn):
+        pending = migrations.pending(conn)
+        if pending:
             migrations.apply(store.db)
+            if migrations.REBUILDS & set(pending) and conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone():
+                _compact(conn)
     except sqlite3.DatabaseError as error:
         raise AnnotatorError(f"{path}: not an annotator database ({error})") from None
     try:

@@ -294,7 +294,218 @@ def m005_run_owner(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_initial, m002_proposal_provenance, m003_eval_runs, m004_item_content_and_redo, m005_run_owner]
+# What an item stands at, kept on its `items` row by the triggers below: the decision in effect
+# (`decision`), its latest edit or add in effect (`content`, null for a proposal as proposed), and
+# the status they derive (null for a proposal nobody has decided on, and for an item added by hand
+# whose add was undone). An accept confirms the item as it stands: an edited item accepted stays
+# edited, with its edited values.
+_ITEM_STATUS = """CASE
+    WHEN {verdict}.action = 'reject' THEN 'rejected'
+    WHEN NOT {item}.proposal THEN 'added'
+    WHEN {content} IS NOT NULL THEN 'edited'
+    ELSE 'accepted' END"""
+_IN_EFFECT = "NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)"
+# The label an item is counted under in `tallies`: a proposal's status (`proposed` while undecided),
+# `added` for an item added by hand that stands; null (not counted) for one withdrawn.
+_TALLY_STATUS = "CASE WHEN {row}.proposal THEN coalesce({row}.status, 'proposed') ELSE {row}.status END"
+_TRIGGERS = f"""
+CREATE TRIGGER items_counted AFTER INSERT ON items WHEN NEW.proposal = 1 OR NEW.status IS NOT NULL
+BEGIN
+    INSERT INTO tallies (kind, status, count) VALUES (NEW.kind, {_TALLY_STATUS.format(row="NEW")}, 1)
+    ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER items_recounted AFTER UPDATE OF status ON items WHEN OLD.status IS NOT NEW.status
+BEGIN
+    UPDATE tallies SET count = count - 1 WHERE kind = OLD.kind AND status = {_TALLY_STATUS.format(row="OLD")};
+    INSERT INTO tallies (kind, status, count) SELECT NEW.kind, {_TALLY_STATUS.format(row="NEW")}, 1
+    WHERE {_TALLY_STATUS.format(row="NEW")} IS NOT NULL ON CONFLICT DO UPDATE SET count = count + 1;
+END;
+
+CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+
+CREATE TRIGGER decisions_take_effect AFTER INSERT ON decisions WHEN NEW.action != 'undo'
+BEGIN
+    UPDATE items SET
+        decision = NEW.id,
+        content = CASE WHEN NEW.action IN ('edit', 'add') THEN NEW.id ELSE content END,
+        status = {_ITEM_STATUS.format(verdict="NEW", item="items",
+                                      content="CASE WHEN NEW.action IN ('edit', 'add') THEN NEW.id ELSE content END")}
+    WHERE n = NEW.item;
+END;
+
+CREATE TRIGGER decisions_undo_takes_effect AFTER INSERT ON decisions WHEN NEW.action = 'undo'
+BEGIN
+    UPDATE items SET
+        decision = (SELECT max(e.id) FROM decisions e WHERE e.item = NEW.item AND e.action != 'undo' AND {_IN_EFFECT}),
+        content = (SELECT max(e.id) FROM decisions e WHERE e.item = NEW.item AND e.action IN ('edit', 'add')
+                   AND {_IN_EFFECT})
+    WHERE n = NEW.item;
+    UPDATE items SET status = (
+        SELECT {_ITEM_STATUS.format(verdict="d", item="items", content="items.content")}
+        FROM decisions d WHERE d.id = items.decision
+    ) WHERE n = NEW.item;
+END;
+"""
+
+
+def m006_store_each_id_once(db: Database) -> None:
+    """Keys by number: a document's 71-character id, an item's id, an origin and a reviewer's name are stored once.
+
+    `documents` gains an integer key `n` (its old rowid: the order documents were added). `items`
+    holds every item, proposal or added by hand, once: its id, document, kind, the proposal as
+    proposed (null for an added item) and what it stands at now (see `_ITEM_STATUS`), replacing
+    `proposals` and `item_state`. Decisions name their item, reviewer and session by number; an
+    origin is stored once in `origins`. A proposal's own creation time is its run's (or, for an
+    import, its decisions').
+    """
+    db.executescript(
+        f"""
+        CREATE TABLE new_documents (
+            n INTEGER PRIMARY KEY,            -- the order documents were added in
+            id TEXT NOT NULL UNIQUE,          -- 'sha256:' + hex digest of the UTF-8 text
+            source TEXT NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            external_id TEXT,                 -- the id a JSONL record gave, if any
+            previous INTEGER REFERENCES new_documents(n)  -- the earlier text of the same source
+        );
+        INSERT INTO new_documents (n, id, source, title, text, added_at, external_id, previous)
+        SELECT d.rowid, d.id, d.source, d.title, d.text, d.added_at, d.external_id,
+               (SELECT p.rowid FROM documents p WHERE p.id = d.previous_id)
+        FROM documents d ORDER BY d.rowid;
+
+        CREATE TABLE origins (
+            n INTEGER PRIMARY KEY,
+            json TEXT NOT NULL UNIQUE          -- {{"engine", "model", "prompt"}}, canonical JSON
+        );
+        INSERT INTO origins (json) SELECT DISTINCT origin FROM proposals ORDER BY origin;
+
+        CREATE TABLE annotators (n INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        INSERT INTO annotators (name) SELECT DISTINCT annotator FROM decisions ORDER BY annotator;
+        CREATE TABLE sessions (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+        INSERT INTO sessions (id) SELECT session FROM decisions GROUP BY session ORDER BY min(id);
+
+        CREATE TABLE items (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,          -- a proposal id, or the id of an item added by hand
+            doc INTEGER NOT NULL REFERENCES new_documents(n),
+            kind TEXT NOT NULL,
+            proposal INTEGER NOT NULL,        -- 1 for a proposal, 0 for an item added by hand
+            -- The proposal as proposed (null for an item added by hand):
+            run_id INTEGER REFERENCES runs(id),
+            start INTEGER,
+            "end" INTEGER,
+            text TEXT,
+            fields TEXT,                      -- the kind's own fields, canonical JSON
+            origin INTEGER REFERENCES origins(n),
+            grounding_score REAL,
+            grounding_method TEXT,
+            claimed_text TEXT,                -- the model's words, when not verbatim
+            -- What it stands at, kept by the triggers on decisions:
+            decision INTEGER,                 -- the decision in effect
+            content INTEGER,                  -- the latest edit or add in effect
+            status TEXT                       -- accepted, edited, rejected, added; null: undecided
+        );
+        INSERT INTO items (id, doc, kind, proposal, run_id, start, "end", text, fields, origin, grounding_score,
+                           grounding_method, claimed_text, decision, content, status)
+        SELECT p.id, d.rowid, p.kind, 1, p.run_id, p.start, p."end", p.text, p.fields, o.n, p.grounding_score,
+               p.grounding_method, p.claimed_text, s.decision_id, s.content_id, s.status
+        FROM proposals p JOIN documents d ON d.id = p.document_id JOIN origins o ON o.json = p.origin
+        LEFT JOIN item_state s ON s.item_id = p.id
+        ORDER BY d.rowid, p.start, p.rowid;
+        INSERT INTO items (id, doc, kind, proposal, decision, content, status)
+        SELECT a.item_id, d.rowid, a.kind, 0, s.decision_id, s.content_id, s.status
+        FROM (SELECT item_id, min(id) AS first, document_id, kind FROM decisions WHERE action = 'add'
+              AND proposal_id IS NULL GROUP BY item_id) a
+        JOIN documents d ON d.id = a.document_id LEFT JOIN item_state s ON s.item_id = a.item_id
+        ORDER BY a.first;
+        -- How many items stand at each kind and status (`_TALLY_STATUS`), kept by triggers: counts
+        -- without a scan of the items.
+        CREATE TABLE tallies (
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (kind, status)
+        ) WITHOUT ROWID;
+        INSERT INTO tallies (kind, status, count)
+        SELECT kind, {_TALLY_STATUS.format(row="items")}, count(*) FROM items
+        WHERE {_TALLY_STATUS.format(row="items")} IS NOT NULL GROUP BY 1, 2;
+        -- A document's items, with what tells whether it has proposals and decisions, without reading them.
+        CREATE INDEX items_document ON items(doc, proposal, status);
+        CREATE INDEX items_run ON items(run_id) WHERE run_id IS NOT NULL;
+        -- The proposals nobody has decided on yet, by document: where the review goes next.
+        CREATE INDEX items_open ON items(doc, kind) WHERE proposal = 1 AND status IS NULL;
+
+        CREATE TABLE new_decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            item INTEGER NOT NULL REFERENCES items(n),
+            action TEXT NOT NULL CHECK (action IN ('accept', 'edit', 'reject', 'add', 'undo')),
+            -- The annotation as it stands after an edit or add (null for the other actions).
+            start INTEGER,
+            "end" INTEGER,
+            text TEXT,
+            fields TEXT,                      -- the kind's own fields, canonical JSON
+            origin TEXT,                      -- an added item's provenance, canonical JSON
+            undoes INTEGER REFERENCES new_decisions(id),
+            redoes INTEGER REFERENCES new_decisions(id),  -- a redo: the undone decision recorded again
+            annotator INTEGER NOT NULL REFERENCES annotators(n),
+            session INTEGER NOT NULL REFERENCES sessions(n),
+            created_at TEXT NOT NULL,
+            CHECK ((action = 'undo') = (undoes IS NOT NULL)),
+            CHECK ((action IN ('edit', 'add')) = (fields IS NOT NULL AND text IS NOT NULL))
+        );
+        INSERT INTO new_decisions (id, item, action, start, "end", text, fields, origin, undoes, redoes, annotator,
+                                   session, created_at)
+        SELECT d.id, i.n, d.action, d.start, d."end", d.text, d.fields, d.origin, d.undoes, d.redoes, a.n, s.n,
+               d.created_at
+        FROM decisions d JOIN items i ON i.id = d.item_id JOIN annotators a ON a.name = d.annotator
+        JOIN sessions s ON s.id = d.session ORDER BY d.id;
+
+        CREATE TABLE new_proposal_failures (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            doc INTEGER NOT NULL REFERENCES new_documents(n),
+            kind TEXT,
+            reason TEXT NOT NULL,
+            claimed TEXT,                     -- what the engine proposed, JSON, when there was an answer
+            created_at TEXT NOT NULL
+        );
+        INSERT INTO new_proposal_failures (id, run_id, doc, kind, reason, claimed, created_at)
+        SELECT f.id, f.run_id, d.rowid, f.kind, f.reason, f.claimed, f.created_at
+        FROM proposal_failures f JOIN documents d ON d.id = f.document_id ORDER BY f.id;
+
+        -- Dropping a table checks each row's references first: through an index, not a scan per row.
+        CREATE INDEX documents_previous ON documents(previous_id);
+        DROP TABLE item_state;
+        DROP TABLE decisions;
+        DROP TABLE proposal_failures;
+        DROP TABLE proposals;
+        DROP TABLE documents;
+        ALTER TABLE new_documents RENAME TO documents;
+        ALTER TABLE new_decisions RENAME TO decisions;
+        ALTER TABLE new_proposal_failures RENAME TO proposal_failures;
+        CREATE INDEX documents_source ON documents(source);
+        -- The document ids in order, and the document list's titles and sources, read from here, never the texts.
+        CREATE INDEX documents_listing ON documents(n, id, title, source);
+        CREATE INDEX decisions_item ON decisions(item, id);
+        CREATE UNIQUE INDEX decisions_undoes ON decisions(undoes) WHERE undoes IS NOT NULL;
+        CREATE UNIQUE INDEX decisions_redoes ON decisions(redoes) WHERE redoes IS NOT NULL;
+        CREATE INDEX decisions_annotator ON decisions(annotator, id);
+        CREATE INDEX proposal_failures_document ON proposal_failures(doc);
+        {_TRIGGERS}
+        """
+    )
+
+
+MIGRATIONS = [m001_initial, m002_proposal_provenance, m003_eval_runs, m004_item_content_and_redo, m005_run_owner,
+              m006_store_each_id_once]
+
+REBUILDS = {"m006_store_each_id_once"}
+"""Migrations that rebuild the tables: the file is compacted after them."""
 
 
 def pending(conn: sqlite3.Connection) -> list[str]:

@@ -147,14 +147,15 @@ class ImportStaging:
         row = self.conn.execute(
             "SELECT id FROM temp.import_documents WHERE source = ? ORDER BY line DESC LIMIT 1", [source]
         ).fetchone() or self.conn.execute(
-            "SELECT id FROM main.documents WHERE source = ? ORDER BY rowid DESC LIMIT 1", [source]
+            "SELECT id FROM main.documents WHERE source = ? ORDER BY n DESC LIMIT 1", [source]
         ).fetchone()
         return row[0] if row else None
 
     def added_item_ids(self, document_id: str) -> set[str]:
         """Ids of every item ever added by hand to the document in the store, in effect or not."""
         return {row[0] for row in self.conn.execute(
-            "SELECT DISTINCT item_id FROM main.decisions WHERE document_id = ? AND action = 'add'", [document_id]
+            "SELECT i.id FROM main.items i JOIN main.documents d ON d.n = i.doc WHERE d.id = ? AND i.proposal = 0",
+            [document_id],
         )}
 
     def staged_items(self, document_id: str) -> dict[str, StagedItem]:
@@ -226,15 +227,8 @@ class ImportStaging:
         """The first id (by line) that belongs to another document, in the store or in this import."""
         found: list[Conflict] = []
         row = self.conn.execute(
-            "SELECT i.line, i.item_id FROM temp.import_items i JOIN main.proposals p ON p.id = i.item_id "
-            "WHERE p.document_id != i.document_id ORDER BY i.line LIMIT 1"
-        ).fetchone()
-        if row:
-            found.append(Conflict(row[0], row[1], "the store"))
-        row = self.conn.execute(
-            "SELECT i.line, i.item_id FROM temp.import_items i WHERE EXISTS (SELECT 1 FROM main.decisions d "
-            "WHERE d.item_id = i.item_id AND d.action = 'add' AND d.document_id != i.document_id) "
-            "ORDER BY i.line LIMIT 1"
+            "SELECT i.line, i.item_id FROM temp.import_items i JOIN main.items s ON s.id = i.item_id "
+            "JOIN main.documents d ON d.n = s.doc WHERE d.id != i.document_id ORDER BY i.line LIMIT 1"
         ).fetchone()
         if row:
             found.append(Conflict(row[0], row[1], "the store"))
@@ -262,20 +256,35 @@ class ImportStaging:
     def _copy(self, at: str) -> Published:
         with self.store.transaction():
             documents = self.conn.execute(
-                "INSERT OR IGNORE INTO main.documents (id, source, title, text, added_at, external_id, previous_id) "
-                "SELECT id, source, title, text, ?, external_id, previous_id FROM temp.import_documents ORDER BY line",
+                "INSERT OR IGNORE INTO main.documents (id, source, title, text, added_at, external_id) "
+                "SELECT id, source, title, text, ?, external_id FROM temp.import_documents ORDER BY line",
                 [at],
             ).rowcount
+            # Each new document's earlier version by number, once every document of the import has one.
+            self.conn.execute(
+                "UPDATE main.documents AS d SET previous = (SELECT p.n FROM main.documents p WHERE p.id = s.previous_id) "
+                "FROM temp.import_documents s WHERE d.id = s.id AND s.previous_id IS NOT NULL"
+            )
+            self.conn.execute("INSERT OR IGNORE INTO main.origins (json) SELECT DISTINCT origin FROM temp.import_proposals")
             proposals = self.conn.execute(
-                "INSERT OR IGNORE INTO main.proposals (id, run_id, document_id, kind, start, \"end\", text, fields, "
-                "origin, created_at) SELECT id, NULL, document_id, kind, start, \"end\", text, fields, origin, ? "
-                "FROM temp.import_proposals ORDER BY seq",
-                [at],
+                "INSERT OR IGNORE INTO main.items (id, doc, kind, proposal, start, \"end\", text, fields, origin) "
+                "SELECT p.id, d.n, p.kind, 1, p.start, p.\"end\", p.text, p.fields, o.n FROM temp.import_proposals p "
+                "JOIN main.documents d ON d.id = p.document_id JOIN main.origins o ON o.json = p.origin ORDER BY p.seq"
             ).rowcount
+            self.conn.execute(
+                "INSERT OR IGNORE INTO main.items (id, doc, kind, proposal) SELECT x.item_id, d.n, x.kind, 0 "
+                "FROM temp.import_decisions x JOIN main.documents d ON d.id = x.document_id "
+                "WHERE x.action = 'add' ORDER BY x.seq"
+            )
+            self.conn.execute(
+                "INSERT OR IGNORE INTO main.annotators (name) SELECT DISTINCT annotator FROM temp.import_decisions"
+            )
+            session = self.store._number("sessions", self.store.session)
             decisions = self.conn.execute(
-                "INSERT INTO main.decisions (item_id, proposal_id, document_id, kind, action, start, \"end\", text, "
-                "fields, origin, annotator, session, created_at) SELECT item_id, proposal_id, document_id, kind, "
-                "action, start, \"end\", text, fields, origin, annotator, ?, ? FROM temp.import_decisions ORDER BY seq",
-                [self.store.session, at],
+                "INSERT INTO main.decisions (item, action, start, \"end\", text, fields, origin, annotator, session, "
+                "created_at) SELECT i.n, x.action, x.start, x.\"end\", x.text, x.fields, x.origin, a.n, ?, ? "
+                "FROM temp.import_decisions x JOIN main.items i ON i.id = x.item_id "
+                "JOIN main.annotators a ON a.name = x.annotator ORDER BY x.seq",
+                [session, at],
             ).rowcount
         return Published(documents, proposals, decisions)

@@ -25,7 +25,7 @@ class ReviewApp(App[None]):
     def __init__(
         self,
         store: Store,
-        document_ids: Sequence[str],
+        document_ids: Sequence[str] | None,
         annotator: str,
         *,
         engine: Engine | None = None,
@@ -104,13 +104,13 @@ class ReviewApp(App[None]):
 
 def create_app(
     db: str | Path,
-    document_ids: Sequence[str],
+    document_ids: Sequence[str] | None,
     annotator: str,
     *,
     engine: Engine | None = None,
     pending: Sequence[str] = (),
     keymap: dict[str, str] | None = None,
 ) -> ReviewApp:
-    """The review app over the store at `db` for these documents, in this order."""
+    """The review app over the store at `db` for these documents, in this order (None: all, in the order added)."""
     store = open_db(db)
     return ReviewApp(store, document_ids, annotator, engine=engine, pending=pending, keymap=keymap)

@@ -211,7 +211,10 @@ class ReviewScreen(Screen[None]):
                 self.queue.open(index)
                 self.show_document()
 
-        self.app.push_screen(DocumentsModal(self.queue.store, self.queue.document_ids), chosen)
+        queue = self.queue
+        self.app.push_screen(
+            DocumentsModal(queue.store, queue.document_ids, queue.document_index, whole_store=queue.whole_store), chosen
+        )
 
     def action_help(self) -> None:
         """Show every key."""
