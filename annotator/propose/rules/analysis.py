@@ -50,12 +50,17 @@ class _Analysis(_Quotes, _Figures, _Stances):
         self.cleaned: dict[int, _Mention | None] = {}
         self.name_by_end: dict[int, int] | None = None
         self.full_names: dict[str, tuple[list[int], list[_Mention]]] = {}
+        self.name_words: dict[str, list[int]] | None = None  # built when a full name is first looked for
+        self.text_words: frozenset[str] | None = None  # built when a source's capital is first looked at
+        self.written_words: dict[str, bool] = {}
         self.cues: list[_Cue] = []
         self.number_anchors: list[int] = []
         self.stance_anchors: list[int] = []
         self._find_anchors()
         self.cue_starts = [cue.start for cue in self.cues]
         self.speaker_log: list[tuple[int, _Speaker]] = []
+        self.first_contents: dict[int, int] = {}  # by paragraph index, worked out when first asked
+        self.pure_quotes: dict[int, bool] = {}
         self.quotes: list[_QuoteDraft] = []
 
     def _find_anchors(self) -> None:

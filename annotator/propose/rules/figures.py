@@ -169,6 +169,7 @@ _RIGHT_VERB = re.compile(
     r"\s+(?:(?:have|has|had|were|was|are|is|will|would)\s+)?(?:(?:been|be|being)\s+)?"
     r"(?P<adv>(?:also|reportedly|now|already|internally|forcibly|still|so\s+far)\s+)?(?P<verb>[a-z]+)\b"
 )
+_SENTENCE_BREAK = re.compile(r"[.?!]\s+[A-Z“\"]")
 _FORCED_TO = re.compile(r"\s+to\s+(?P<verb>[a-z]+)(?:\s+(?P<obj>(?:their|his|her|its|the)\s+[a-z]+))?\b")
 
 
@@ -716,7 +717,7 @@ def _previous_in_sentence(text: str, drafts: list[_FigureDraft], start: int) -> 
     if not drafts:
         return None
     previous = drafts[-1]
-    between = text[previous.end : start]
-    if "\n" in between or re.search(r"[.?!]\s+[A-Z“\"]", between):
+    # Searched in place, not in a copy of the text between: the figure before may be far back.
+    if text.find("\n", previous.end, start) >= 0 or _SENTENCE_BREAK.search(text, previous.end, start):
         return None
     return previous

@@ -192,6 +192,7 @@ class _Quotes(_Speakers):
         chain = 0
         carried: int | None = None  # chain of a quote left open at the end of the previous paragraph
         marks = [match.start() for match in _QUOTE_MARK.finditer(text)]
+        closers = _SingleClosers(text)
         next_mark = 0
         for index, (p_start, p_end) in enumerate(self.paragraphs):
             continuing, carried = carried, None
@@ -228,7 +229,7 @@ class _Quotes(_Speakers):
                 if state is None:
                     if mark in "“„«" or (mark == '"' and _can_open(before, after)):
                         state, open_at = "double", pos
-                    elif mark in "‘'" and _can_open(before, after) and _SINGLE_CLOSER.search(text, pos + 2, p_end):
+                    elif mark in "‘'" and _can_open(before, after) and closers.any_in(pos + 2, p_end):
                         state, open_at = "single", pos
                 elif state == "double":
                     if mark in "”»" or (mark == '"' and _can_close(before, after)):
@@ -238,7 +239,7 @@ class _Quotes(_Speakers):
                         # A new quote opened before the last one closed: end the broken one here.
                         opened.append((open_at, pos, False))
                         open_at = pos
-                elif mark in "’'" and _can_close(before, after) and not _possessive_plural(text, pos, p_end):
+                elif mark in "’'" and _can_close(before, after) and not _possessive_plural(text, pos, p_end, closers):
                     opened.append((open_at, pos, True))
                     state = None
             if state in ("double", "pair"):
@@ -561,15 +562,23 @@ class _Quotes(_Speakers):
 
     def _first_content(self, p_index: int) -> int:
         """The offset of the first non-space character of a paragraph."""
-        p_start, p_end = self.paragraphs[p_index]
-        line = self.text[p_start:p_end]
-        return p_start + len(line) - len(line.lstrip())
+        # Asked for every report and quote in the paragraph: worked out once, as a long paragraph
+        # would otherwise be copied each time.
+        found = self.first_contents.get(p_index)
+        if found is None:
+            p_start, p_end = self.paragraphs[p_index]
+            line = self.text[p_start:p_end]
+            found = self.first_contents[p_index] = p_start + len(line) - len(line.lstrip())
+        return found
 
     def _pure_quote(self, p_index: int) -> bool:
         """Whether a paragraph holds nothing but quoted words."""
-        p_start, p_end = self.paragraphs[p_index]
-        rest = self.narrative[p_start:p_end]
-        return not any(char.isalnum() for char in rest)
+        found = self.pure_quotes.get(p_index)
+        if found is None:
+            p_start, p_end = self.paragraphs[p_index]
+            rest = self.narrative[p_start:p_end]
+            found = self.pure_quotes[p_index] = not any(char.isalnum() for char in rest)
+        return found
 
     def _add_quote(
         self,
@@ -1008,13 +1017,33 @@ def _can_close(before: str, after: str) -> bool:
     return not before.isspace() and not (after.isalnum() or after == "_")
 
 
-def _possessive_plural(text: str, pos: int, end: int) -> bool:
+def _possessive_plural(text: str, pos: int, end: int, closers: _SingleClosers) -> bool:
     """`insurgents’ statement`: a plural possessive, not the end of a single-quoted phrase."""
     if pos == 0 or text[pos - 1] != "s" or pos + 2 >= end:
         return False
     if text[pos + 1] != " " or not text[pos + 2].islower():
         return False
-    return _SINGLE_CLOSER.search(text, pos + 1, end) is not None
+    return closers.any_in(pos + 1, end)
+
+
+class _SingleClosers:
+    """Whether a single closing mark stands in [start, end), asked with `start` growing through a paragraph.
+
+    A search runs to the paragraph's end when no mark closes, and is asked for at every opening
+    mark: the last answer stands for every `start` up to the mark it found (or for all, if none).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.start = self.end = -1
+        self.found = -1  # where the last search found a closing mark; -1 for none
+
+    def any_in(self, start: int, end: int) -> bool:
+        """`_SINGLE_CLOSER.search(text, start, end) is not None`."""
+        if end != self.end or start < self.start or start > self.found >= 0:
+            match = _SINGLE_CLOSER.search(self.text, start, end)
+            self.start, self.end, self.found = start, end, match.start() if match else -1
+        return self.found >= 0
 
 
 def _trim_quoted(text: str, start: int, end: int) -> tuple[int, int]:

@@ -93,6 +93,8 @@ _DOTTED_TITLES = frozenset("Mr Mrs Ms Dr Prof Gen Sen Rep Gov Lt Col Sgt Capt Re
 _MODIFIER_TOKEN = re.compile(
     r"-(?:based|linked|backed|led|controlled|held|born|run|allied|aligned|affiliated|funded|owned)$"
 )
+# A run of the characters that join a word for `_sentence_case` (`\w` and `-`).
+_WORD_CHARS = re.compile(r"[\w-]+")
 _QUOTE_OR_FILL = re.compile(rf"[“”\"{_FILL}]")
 _BRACKET_OR_COMMA = re.compile(r"[(),]")
 _CLAUSE_BREAK = re.compile(r"[:;]|\s[—–]\s")
@@ -263,19 +265,59 @@ class _Speakers:
         cached = self.full_names.get(key)
         if cached is not None:
             return cached
-        narrative = self.narrative
+        if _has_border(key):
+            # Occurrences of "ABA" may overlap, and a scan that skips past each one finds only some:
+            # such a key keeps that scan (it is rare), so the names found stay the same.
+            runs = self._runs_scanned_for(key)
+        else:
+            if self.name_words is None:
+                self.name_words = self._index_name_words()
+            runs = self.name_words.get(key, ())
         starts: list[int] = []
         names: list[_Mention] = []
-        position = narrative.find(key)
-        while position >= 0:
-            candidate = self._mention_at(position)
+        for index in runs:
+            candidate = self._mention(index)
             if candidate is not None and len(candidate.keys) >= 2 and key in candidate.keys:
                 if not starts or starts[-1] != candidate.start:
                     starts.append(candidate.start)
                     names.append(candidate)
-            position = narrative.find(key, position + len(key))
         self.full_names[key] = (starts, names)
         return starts, names
+
+    def _runs_scanned_for(self, key: str) -> list[int]:
+        """The capitalised runs in which a left-to-right scan of the narrative for `key` lands."""
+        narrative = self.narrative
+        runs: list[int] = []
+        position = narrative.find(key)
+        while position >= 0:
+            index = bisect_right(self.name_starts, position) - 1
+            if index >= 0 and self.name_spans[index][1] > position and (not runs or runs[-1] != index):
+                runs.append(index)
+            position = narrative.find(key, position + len(key))
+        return runs
+
+    def _index_name_words(self) -> dict[str, list[int]]:
+        """For each word, the capitalised runs it starts in that may name someone in two or more words.
+
+        Built once, so finding the full names of a word costs its own runs, not a scan of the whole
+        narrative. A run's words are its space-separated words and what follows a prefix's dash
+        (`al-Assad` → `Assad`), plus a dotted title the run ends in (`… Rev` before `.`). A run of one
+        word gives a mention of one key unless a dotted title stands before it (`Rev. Smith`), so only
+        runs with a space or after a dotted title are indexed.
+        """
+        narrative = self.narrative
+        words: dict[str, list[int]] = {}
+        for index, (start, end) in enumerate(self.name_spans):
+            run = narrative[start:end]
+            if " " not in run and narrative[start - 2 : start] != ". ":
+                continue
+            tokens = set(run.split(" "))
+            tokens.update([token.partition("-")[2] for token in tokens if "-" in token])
+            if narrative[end : end + 1] == ".":
+                tokens.update(title + "." for title in _DOTTED_TITLES if run.endswith(title))
+            for token in tokens:
+                words.setdefault(token, []).append(index)
+        return words
 
     def _paragraph_end(self, offset: int) -> int:
         """The end of the paragraph holding `offset`."""
@@ -416,12 +458,29 @@ class _Speakers:
         word = name.split()[0]
         if not (word[:1].isupper() and word[1:].islower()):
             return name
-        before = self.text[:start].rstrip(" \t")
-        if before and before[-1] not in "\n.!?":
+        text = self.text
+        before = start
+        while before > 0 and text[before - 1] in " \t":
+            before -= 1
+        if before and text[before - 1] not in "\n.!?":
             return name
-        if re.search(rf"(?<![\w-]){re.escape(word.lower())}(?![\w-])", self.text) is None:
+        if not self._written_as_word(word.lower()):
             return name
         return word.lower() + name[len(word):]
+
+    def _written_as_word(self, word: str) -> bool:
+        """Whether `word` stands in the text with no letter, digit, `_` or `-` against either side."""
+        if _WORD_CHARS.fullmatch(word):
+            # Such a word stands alone exactly where it is a whole run of word characters: one pass
+            # over the text collects those runs for every word asked about.
+            if self.text_words is None:
+                self.text_words = frozenset(_WORD_CHARS.findall(self.text))
+            return word in self.text_words
+        found = self.written_words.get(word)
+        if found is None:
+            found = re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", self.text) is not None
+            self.written_words[word] = found
+        return found
 
     def _leading_name(self, piece: tuple[int, int]) -> _Mention | None:
         """The name an appositive starts with ("Hay’et Tahrir al-Sham (HTS) group")."""
@@ -515,6 +574,11 @@ class _Speakers:
             if e > s:
                 cleaned.append((s, e))
         return cleaned
+
+
+def _has_border(word: str) -> bool:
+    """Whether the word begins with what it ends with ("ABA"), so two of it may overlap in a text."""
+    return any(word[:size] == word[-size:] for size in range(1, len(word)))
 
 
 def _looks_like_person(speaker: _Speaker) -> bool:
