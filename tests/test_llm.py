@@ -157,8 +157,10 @@ def test_near_verbatim_quotes_are_realigned_and_flagged(store) -> None:
     straight = {**QUOTE, "text": "Khan Shaikhoun has become  completely\nsurrounded"}
     with ScriptedServer(lambda request: reply_for(request, {"items": [straight]})) as server:
         run(store, documents(), engine(server, kinds=["quote"]))
-    row = store.conn.execute("SELECT text, grounding_method, grounding_score, claimed_text FROM items").fetchone()
-    assert row[0] == QUOTE["text"] and row[1] == "normalized" and 0.9 < row[2] < 1.0 and row[3] == straight["text"]
+    [item] = store.annotations()
+    row = next(store.proposal_rows([item.id]))
+    assert row["text"] == QUOTE["text"] and row["grounding_method"] == "normalized"
+    assert 0.9 < row["grounding_score"] < 1.0 and row["claimed_text"] == straight["text"]
 
 
 def test_json_schema_refusal_falls_back_to_json_object_with_schema(store) -> None:

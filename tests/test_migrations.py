@@ -29,7 +29,7 @@ def test_a_store_of_the_previous_release_migrates_without_changing_a_byte_of_its
     with open_db(db) as store:
         tables = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"items", "origins", "annotators", "sessions"} <= tables and not {"proposals", "item_state"} & tables
-        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 8192  # compacted after the rebuild
+        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 16384  # compacted after the rebuild
         assert store.item_state() == store.derived_item_state()
         assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
         # The document that replaced an earlier text still names it.

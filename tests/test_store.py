@@ -78,7 +78,7 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
-        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 16384
     # Opening again applies nothing twice.
     with open_db(tmp_path / "blank.db") as store:
         assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == [
@@ -291,3 +291,20 @@ def test_item_state_always_equals_the_log(tmp_path: Path, steps) -> None:
                 # whatever verdict followed, until it is rejected.
                 expected = "rejected" if action == "reject" else "edited" if content_id is not None else "accepted"
                 assert statuses[item_id] == expected
+
+
+def test_a_proposal_s_words_are_read_from_its_document_unless_that_is_long(store, monkeypatch) -> None:
+    import annotator.store as store_module
+
+    text = "Émile 👋 said: «Ça ira» — 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 stays."
+    document = Document.from_text(text, "u.txt")
+    store.add_documents([document])
+    start = text.index("Ça ira")
+    [short] = store.add_proposals(document.id, [Quote(start=start, end=start + 6, text="Ça ira", origin=RULES)])
+    assert store.conn.execute("SELECT text FROM items WHERE id = ?", [short]).fetchone()[0] is None  # not stored twice
+    assert store.annotation(short).text == "Ça ira" == next(store.proposal_rows([short]))["text"]
+    monkeypatch.setattr(store_module, "SPAN_TEXT_FROM_DOCUMENT", 10)  # the same document now counts as long
+    begin = text.index("𝔘")
+    [long] = store.add_proposals(document.id, [Quote(start=begin, end=begin + 7, text="𝔘𝔫𝔦𝔠𝔬𝔡𝔢", origin=RULES)])
+    assert store.conn.execute("SELECT text FROM items WHERE id = ?", [long]).fetchone()[0] == "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"
+    assert store.annotation(long).text == "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"

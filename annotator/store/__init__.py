@@ -31,8 +31,11 @@ if TYPE_CHECKING:
     from annotator.schemas import Annotation, Document
 
 DEFAULT_DB = "labels.db"
-PAGE_SIZE = 8192
+PAGE_SIZE = 16384
 """Bytes per database page of a new store."""
+SPAN_TEXT_FROM_DOCUMENT = 100_000
+"""In documents up to this many characters, a proposal's text is not stored twice: it is read from the
+document (`items.text` null). Longer ones keep it, so that reading it never walks a long text."""
 DECISION_PATIENCE = 600.0
 """Seconds a reviewer's decision waits in all for a store that a bulk command holds, before it fails."""
 T = TypeVar("T")
@@ -119,6 +122,11 @@ def legacy_proposal_id(document_id: str, annotation: Annotation, origin_json: st
     return "p_" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
+def stored_span_text(document: str, start: int, end: int, text: str) -> str | None:
+    """What `items.text` holds for a proposal: null where the document gives the same words cheaply."""
+    return None if len(document) <= SPAN_TEXT_FROM_DOCUMENT and document[start:end] == text else text
+
+
 def manual_id() -> str:
     """A fresh id for an annotation a reviewer added by hand."""
     return "m_" + uuid.uuid4().hex[:20]
@@ -147,7 +155,8 @@ _ITEMS_SQL = """
 SELECT {columns} FROM (
     SELECT i.id AS id, doc.id AS document_id, i.kind AS kind,
            coalesce(c.start, i.start) AS start, coalesce(c."end", i."end") AS "end",
-           coalesce(c.text, i.text) AS text, coalesce(i.status, 'proposed') AS status,
+           coalesce(c.text, i.text, substr(doc.text, i.start + 1, i."end" - i.start)) AS text,
+           coalesce(i.status, 'proposed') AS status,
            coalesce(c.fields, i.fields) AS fields, coalesce(o.json, c.origin) AS origin,
            CASE WHEN i.proposal THEN i.id END AS proposal_id, a.name AS annotator, i.doc AS document_order
     FROM items i
@@ -438,12 +447,16 @@ class Store:
         origins = [to_json(a.origin.model_dump(mode="json")) if a.origin else "{}" for a in annotations]
         ids = self.proposal_ids(document_id, list(zip(annotations, origins)))
         with self.transaction():
-            doc = self._document_number(document_id)
+            row = self.conn.execute("SELECT n, text FROM documents WHERE id = ?", [document_id]).fetchone()
+            if row is None:
+                raise AnnotatorError(f"no document {document_id!r} in the store")
+            doc, text = row
             rows = []
             for index, (annotation, origin, item_id) in enumerate(zip(annotations, origins, ids)):
                 score, method, claimed = groundings[index] if groundings is not None else (None, None, None)
                 rows.append(
-                    [item_id, doc, annotation.kind, run_id, annotation.start, annotation.end, annotation.text,
+                    [item_id, doc, annotation.kind, run_id, annotation.start, annotation.end,
+                     stored_span_text(text, annotation.start, annotation.end, annotation.text),
                      to_json(annotation.fields()), self._origin_number(origin), score, method, claimed]
                 )
             self.conn.executemany(
@@ -494,8 +507,9 @@ class Store:
     def proposal_rows(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Proposals as first proposed (before any edit), with how their spans were grounded."""
         cursor = self.conn.execute(
-            "SELECT i.id, i.kind, i.start, i.\"end\", i.text, i.fields, o.json AS origin, i.grounding_score, "
-            "i.grounding_method, i.claimed_text FROM items i JOIN origins o ON o.n = i.origin "
+            "SELECT i.id, i.kind, i.start, i.\"end\", coalesce(i.text, substr(d.text, i.start + 1, i.\"end\" - i.start)) "
+            "AS text, i.fields, o.json AS origin, i.grounding_score, i.grounding_method, i.claimed_text FROM items i "
+            "JOIN origins o ON o.n = i.origin JOIN documents d ON d.n = i.doc "
             f"WHERE i.proposal = 1 AND i.id IN ({', '.join('?' * len(ids))})",
             list(ids),
         )

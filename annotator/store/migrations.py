@@ -351,6 +351,10 @@ END;
 """
 
 
+SPAN_TEXT_FROM_DOCUMENT = 100_000
+"""`annotator.store.SPAN_TEXT_FROM_DOCUMENT` when this migration was written: what it stays, whatever that becomes."""
+
+
 def m006_store_each_id_once(db: Database) -> None:
     """Keys by number: a document's 71-character id, an item's id, an origin and a reviewer's name are stored once.
 
@@ -410,13 +414,20 @@ def m006_store_each_id_once(db: Database) -> None:
             content INTEGER,                  -- the latest edit or add in effect
             status TEXT                       -- accepted, edited, rejected, added; null: undecided
         );
+        -- A proposal's text is read from its document when that is short (`stored_span_text`).
+        CREATE TEMP TABLE lengths AS SELECT rowid AS n, length(text) AS chars FROM documents;
         INSERT INTO items (id, doc, kind, proposal, run_id, start, "end", text, fields, origin, grounding_score,
                            grounding_method, claimed_text, decision, content, status)
-        SELECT p.id, d.rowid, p.kind, 1, p.run_id, p.start, p."end", p.text, p.fields, o.n, p.grounding_score,
-               p.grounding_method, p.claimed_text, s.decision_id, s.content_id, s.status
+        SELECT p.id, d.rowid, p.kind, 1, p.run_id, p.start, p."end",
+               CASE WHEN lengths.chars <= {SPAN_TEXT_FROM_DOCUMENT}
+                    AND p.text = substr(d.text, p.start + 1, p."end" - p.start) THEN NULL ELSE p.text END,
+               p.fields, o.n, p.grounding_score, p.grounding_method, p.claimed_text, s.decision_id, s.content_id,
+               s.status
         FROM proposals p JOIN documents d ON d.id = p.document_id JOIN origins o ON o.json = p.origin
+        JOIN temp.lengths lengths ON lengths.n = d.rowid
         LEFT JOIN item_state s ON s.item_id = p.id
         ORDER BY d.rowid, p.start, p.rowid;
+        DROP TABLE temp.lengths;
         INSERT INTO items (id, doc, kind, proposal, decision, content, status)
         SELECT a.item_id, d.rowid, a.kind, 0, s.decision_id, s.content_id, s.status
         FROM (SELECT item_id, min(id) AS first, document_id, kind FROM decisions WHERE action = 'add'

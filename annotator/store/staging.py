@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from annotator.store import _edited, now
+from annotator.store import SPAN_TEXT_FROM_DOCUMENT, _edited, now
 
 if TYPE_CHECKING:
     from annotator.schemas import Annotation, Document
@@ -266,11 +266,20 @@ class ImportStaging:
                 "FROM temp.import_documents s WHERE d.id = s.id AND s.previous_id IS NOT NULL"
             )
             self.conn.execute("INSERT OR IGNORE INTO main.origins (json) SELECT DISTINCT origin FROM temp.import_proposals")
+            # A proposal's text is read from its document when that is short (`stored_span_text`).
+            self.conn.execute(
+                "CREATE TEMP TABLE import_lengths AS SELECT d.n, length(d.text) AS chars FROM main.documents d "
+                "WHERE d.id IN (SELECT document_id FROM temp.import_proposals)"
+            )
             proposals = self.conn.execute(
                 "INSERT OR IGNORE INTO main.items (id, doc, kind, proposal, start, \"end\", text, fields, origin) "
-                "SELECT p.id, d.n, p.kind, 1, p.start, p.\"end\", p.text, p.fields, o.n FROM temp.import_proposals p "
-                "JOIN main.documents d ON d.id = p.document_id JOIN main.origins o ON o.json = p.origin ORDER BY p.seq"
+                "SELECT p.id, d.n, p.kind, 1, p.start, p.\"end\", CASE WHEN l.chars <= ? "
+                "AND p.text = substr(d.text, p.start + 1, p.\"end\" - p.start) THEN NULL ELSE p.text END, p.fields, o.n "
+                "FROM temp.import_proposals p JOIN main.documents d ON d.id = p.document_id "
+                "JOIN temp.import_lengths l ON l.n = d.n JOIN main.origins o ON o.json = p.origin ORDER BY p.seq",
+                [SPAN_TEXT_FROM_DOCUMENT],
             ).rowcount
+            self.conn.execute("DROP TABLE temp.import_lengths")
             self.conn.execute(
                 "INSERT OR IGNORE INTO main.items (id, doc, kind, proposal) SELECT x.item_id, d.n, x.kind, 0 "
                 "FROM temp.import_decisions x JOIN main.documents d ON d.id = x.document_id "
