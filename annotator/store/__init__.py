@@ -814,7 +814,7 @@ class Store:
     def undecided_counts(self) -> dict[str, int]:
         """For each document under review (some of its items decided, some not), how many proposals are undecided."""
         return dict(self.conn.execute(
-            "SELECT d.id, o.undecided FROM (SELECT doc, count(*) AS undecided FROM items "
+            "SELECT d.id, o.undecided FROM (SELECT doc, count(*) AS undecided FROM items INDEXED BY items_open "
             "WHERE proposal = 1 AND status IS NULL GROUP BY doc) o JOIN documents d ON d.n = o.doc "
             "WHERE EXISTS (SELECT 1 FROM items r WHERE r.doc = o.doc AND r.status IS NOT NULL)"
         ))
@@ -826,7 +826,8 @@ class Store:
         n = self._document_number(after)
         for side in (">", "<="):
             row = self.conn.execute(
-                f"SELECT d.id FROM items i JOIN documents d ON d.n = i.doc WHERE i.proposal = 1 AND i.status IS NULL "
+                f"SELECT d.id FROM items i INDEXED BY items_open JOIN documents d ON d.n = i.doc "
+                f"WHERE i.proposal = 1 AND i.status IS NULL "
                 f"AND i.doc {side} ? {kind_filter} ORDER BY i.doc LIMIT 1",
                 [n, *(kinds or ())],
             ).fetchone()
@@ -925,6 +926,21 @@ class Store:
             "by_status_kind": by_status_kind,
             "percent_reviewed": 100.0 * (proposals - unreviewed) / proposals if proposals else 0.0,
         }
+
+    def gold_speakers(self, limit: int = 200) -> list[str]:
+        """The speakers of gold quotes (accepted, edited, added), the most recently decided first, at most `limit`.
+
+        Read from the decisions, newest first, not from every item: reviewers' decisions are few beside
+        an archive's proposals, so the speaker picker asks this on each opening.
+        """
+        return [row[0] for row in self.conn.execute(
+            # CROSS JOIN keeps the decisions outermost: the items are looked up by key, never scanned.
+            "SELECT json_extract(coalesce(c.fields, i.fields), '$.speaker') AS speaker "
+            "FROM decisions d CROSS JOIN items i ON i.n = d.item LEFT JOIN decisions c ON c.id = i.content "
+            "WHERE i.decision = d.id AND i.kind = 'quote' AND i.status IN ('accepted', 'edited', 'added') "
+            "AND speaker IS NOT NULL GROUP BY speaker ORDER BY max(d.id) DESC LIMIT ?",
+            [limit],
+        )]
 
 
 def _process_started(pid: int) -> str | None:
