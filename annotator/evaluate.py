@@ -66,9 +66,13 @@ _ACCURACY_NAMES = {"quote_type": "type_accuracy"}
 
 def gold_from_store(store: Store, kinds: Sequence[str] | None = None) -> tuple[list[ContractDocument], int]:
     """Every fully reviewed document with its gold and rejected items, and how many are still under review."""
-    complete = set(store.fully_reviewed_document_ids())
-    golds = list(documents_from_store(store, "all", kinds, only=complete))
-    return golds, len(store.reviewed_document_ids() - complete)
+    golds, under_review = [], 0
+    for document in documents_from_store(store, "all", kinds):  # one pass: the store marks each document
+        if document.fully_reviewed:
+            golds.append(document)
+        elif document.partial:
+            under_review += 1
+    return golds, under_review
 
 
 def gold_from_file(path: Path, kinds: Sequence[str] | None = None) -> tuple[list[ContractDocument], int]:
