@@ -88,14 +88,16 @@ def build(work: Path, documents: int, reviewed: str) -> tuple[Path, dict[str, st
                 "import file (MB)": f"{megabytes:.0f}"}
 
 
-def review_start(db: Path, repeat: int = 3) -> str:
-    """Process start to the first document drawn, `annotator review --db` over the whole store."""
-    ready = []
+def review_start(db: Path, repeat: int = 3) -> dict[str, str]:
+    """Process start to the first document drawn, `annotator review --db` over the whole store; its memory then."""
+    ready, rss = [], []
     for _ in range(repeat):
         result = subprocess.run([PYTHON, "-c", CHILD, str(db)], capture_output=True, text=True, check=True, cwd=ROOT)
         lines = dict(line.split() for line in result.stdout.splitlines() if line.split()[0] in ("ready", "rss"))
         ready.append(float(lines["ready"]))
-    return median_spread(ready, unit=" s")
+        rss.append(float(lines["rss"]))
+    return {"review start to first document": median_spread(ready, unit=" s"),
+            "review resident memory (MB)": f"{max(rss):.0f}"}
 
 
 async def keys(db: Path) -> dict[str, str]:
@@ -255,7 +257,7 @@ def main() -> None:
             suffix = "  [half reviewed]" if reviewed == "half" else "  [fully reviewed]"
             db, figures = build(work, size, reviewed)
             put(figures, size, suffix)
-            put({"review start to first document": review_start(db)}, size, suffix)
+            put(review_start(db), size, suffix)
             put(asyncio.run(keys(db)), size, suffix)
             put(in_process(db), size, suffix)
             put(commands(db, work), size, suffix)

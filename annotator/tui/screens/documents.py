@@ -10,11 +10,14 @@ from textual.app import ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from annotator.review import clip_words
 from annotator.store import DocumentSummary, Store
 from annotator.tui.keymap import DOCUMENTS_BINDINGS
 
 PAGE = 200
 """Rows held in the table at once: more than any terminal shows."""
+COUNTS = ("proposals", "added", "reviewed", "failures")
+"""The columns after the title and the source."""
 
 
 class DocumentsModal(ModalScreen["int | None"]):
@@ -43,7 +46,7 @@ class DocumentsModal(ModalScreen["int | None"]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("title", "source", "proposals", "added", "reviewed", "failures")
+        table.add_columns("title", "source", *COUNTS)
         self._refresh(at=self.current)
         table.focus()
 
@@ -72,10 +75,14 @@ class DocumentsModal(ModalScreen["int | None"]):
         self.rows = self.store.document_summaries(offset=self.first_row, limit=PAGE, **self._filters())
         table = self.query_one(DataTable)
         table.clear()
+        # The counts keep their columns; the title and the source's file name share what is left.
+        room = max(self.size.width - sum(len(name) + 2 for name in COUNTS) - 6, 24)
         for summary in self.rows:
+            source = summary.source.rsplit("/", 1)[-1]
+            source = source if len(source) <= room // 3 else "…" + source[-(room // 3 - 1):]
             table.add_row(
-                (summary.title or "")[:60], summary.source[-40:], str(summary.proposals), str(summary.added),
-                f"{summary.percent_reviewed:.0f}%", str(summary.failures or ""), key=summary.id,
+                clip_words(summary.title or "–", room - len(source)), source, str(summary.proposals),
+                str(summary.added), f"{summary.percent_reviewed:.0f}%", str(summary.failures or ""), key=summary.id,
             )
         if self.rows:
             table.move_cursor(row=at - self.first_row, animate=False)
