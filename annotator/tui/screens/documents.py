@@ -74,6 +74,12 @@ class DocumentsModal(ModalScreen["int | None"]):
         self.first_row = max(0, min(at - PAGE // 2, self.total - PAGE))
         self.rows = self.store.document_summaries(offset=self.first_row, limit=PAGE, **self._filters())
         table = self.query_one(DataTable)
+        with table.prevent(DataTable.RowHighlighted):  # filling it is not the reviewer moving
+            self._fill(table, at)
+        shown = f"{self.first_row + 1:,}–{self.first_row + len(self.rows):,} of " if self.total > len(self.rows) else ""
+        self.query_one("#documents-count", Static).update(f"documents {shown}{self.total:,}")
+
+    def _fill(self, table: DataTable, at: int) -> None:
         table.clear()
         # The counts keep their columns; the title and the source's file name share what is left.
         room = max(self.size.width - sum(len(name) + 2 for name in COUNTS) - 6, 24)
@@ -86,8 +92,6 @@ class DocumentsModal(ModalScreen["int | None"]):
             )
         if self.rows:
             table.move_cursor(row=at - self.first_row, animate=False)
-        shown = f"{self.first_row + 1:,}–{self.first_row + len(self.rows):,} of " if self.total > len(self.rows) else ""
-        self.query_one("#documents-count", Static).update(f"documents {shown}{self.total:,}")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """At the edge of the window, read the next rows (or the previous ones)."""
