@@ -134,3 +134,33 @@ def test_tab_over_the_whole_store_goes_where_a_walk_would(tmp_path: Path) -> Non
     store.add_documents([late])
     store.add_proposals(late.id, _items(late.text, 1))
     assert whole.next_unreviewed() and whole.document.id == late.id
+
+
+async def test_the_document_list_opens_on_the_current_document_and_reads_pages_as_the_cursor_moves(tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from annotator.tui.app import create_app
+    from annotator.tui.screens.documents import PAGE
+
+    db = tmp_path / "labels.db"
+    with open_db(db) as store:
+        documents = [Document.from_text(TEXT.format(n=n), f"news/{n:04d}.txt", f"Story {n}") for n in range(2 * PAGE + 50)]
+        store.add_documents(documents)
+        for document in documents:
+            store.add_proposals(document.id, _items(document.text, 1))
+    app = create_app(db, None, "ann")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.queue.open(PAGE + 30)
+        app.screen.show_document()
+        await pilot.press("d")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        key = lambda: table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value  # noqa: E731
+        assert key() == documents[PAGE + 30].id and table.row_count == PAGE  # one page, not every row
+        for _ in range(PAGE):  # down past the end of the first window read
+            await pilot.press("down")
+        await pilot.pause()
+        assert key() == documents[2 * PAGE + 30].id
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.queue.document.id == documents[2 * PAGE + 30].id
