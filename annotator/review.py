@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,8 +54,7 @@ class Reversal:
 
     def describe(self, verb: str) -> str:
         """One line for the reviewer: "undid accept of quote “We will …” (now proposed)"."""
-        words = " ".join(self.text.split())
-        words = words if len(words) <= 40 else words[:39] + "…"
+        words = clip_words(self.text, 40)
         now = f" (now {self.status})" if self.status else ""
         return f"{verb} {self.action} of {self.kind} “{words}”{now}"
 
@@ -74,6 +74,47 @@ def speaker_mention_for(
             return {"speaker_start": current[0], "speaker_end": current[1]}
     found = nearest_mention(document, speaker, start, end)
     return {"speaker_start": found[0] if found else None, "speaker_end": found[1] if found else None}
+
+
+def clip_words(text: str, width: int) -> str:
+    """`text` on one line (runs of whitespace as one space), cut after a whole word with "…" when longer than `width`."""
+    words = " ".join(text.split())
+    if len(words) <= width:
+        return words
+    cut = words[: max(width - 1, 1)]
+    if words[len(cut)] != " " and " " in cut:  # the cut falls inside a word: end at the word before
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def word_diff(before: str, after: str, context: int = 3) -> list[tuple[str, str]]:
+    """What changed between two spans, word by word: ("=", kept), ("-", removed), ("+", added) runs of words.
+
+    Kept runs longer than `context` words on each side of a change are cut to "…", so a span moved by
+    a few words reads as those words, not as two whole paragraphs.
+    """
+    old, new = before.split(), after.split()
+    diff: list[tuple[str, str]] = []
+    opcodes = SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            words = old[i1:i2]
+            if len(opcodes) == 1:  # the same words (the span moved by a character or a space): show them
+                diff.append(("=", " ".join(words)))
+                continue
+            head = words[:context] if index > 0 else []
+            tail = words[-context:] if index < len(opcodes) - 1 else []
+            if len(head) + len(tail) < len(words):
+                kept = " ".join([*head, "…", *tail])
+            else:
+                kept = " ".join(words)
+            diff.append(("=", kept))
+            continue
+        if i2 > i1:
+            diff.append(("-", " ".join(old[i1:i2])))
+        if j2 > j1:
+            diff.append(("+", " ".join(new[j1:j2])))
+    return diff
 
 
 @dataclass(frozen=True)
@@ -155,6 +196,16 @@ class ReviewQueue:
     def move_document(self, delta: int) -> None:
         """Next or previous document."""
         self.open(self.document_index + delta)
+
+    def show_item(self, item_id: str) -> bool:
+        """Make `item_id` of this document the current item, clearing the filters that hide it; False if it is not here."""
+        if item_id not in {item.id for item in self.all_items}:
+            return False
+        if item_id not in {item.id for item in self.items}:
+            self.kinds, self.status_filter = None, "all"
+            self._filter()
+        self.position = [item.id for item in self.items].index(item_id)
+        return True
 
     def next_unreviewed(self) -> bool:
         """Go to the next proposed item, later in this document or in the next ones (wrapping); False if none."""
@@ -241,18 +292,21 @@ class ReviewQueue:
             problem = error.errors()[0]
             raise AnnotatorError(str(problem["msg"]).removeprefix("Value error, ")) from None
 
-    def edit(self, annotation: Annotation) -> StoredAnnotation | None:
-        """Record the current item as corrected (span or fields): one decision, accepting it as changed.
+    def edit(self, annotation: Annotation, item: StoredAnnotation | None = None) -> StoredAnnotation | None:
+        """Record the current item (or `item` of this document) as corrected (span or fields): one decision,
+        accepting it as changed.
 
         A changed speaker takes its mention along: when the mention still points at the old words and
         they do not fit the new name, it moves to the new name's mention nearest the quote, or is cleared.
+        An unchanged current item is accepted (and the queue moves on); an unchanged other item is left as it is.
         """
-        item = self.current
+        other = item is not None and (self.current is None or item.id != self.current.id)
+        item = item or self.current
         if item is None:
             return None
         annotation = self.reviewed(self.follow_speaker(item, annotation))
         if self._same(item, annotation):
-            return self.accept()
+            return item if other else self.accept()
         return self._decided(item, "edit", annotation)
 
     def follow_speaker(self, item: StoredAnnotation, annotation: Annotation) -> Annotation:
@@ -318,9 +372,12 @@ class ReviewQueue:
         return changes
 
     def progress(self) -> tuple[int, int]:
-        """(reviewed, total) items of the current document, every kind and status."""
-        reviewed = sum(1 for item in self.all_items if item.status != "proposed")
-        return reviewed, len(self.all_items)
+        """(reviewed, total) proposals of the current document, every kind: what `overall_progress` counts store-wide.
+
+        Items added by hand are labels, not proposals waiting for a decision, so neither count includes them.
+        """
+        proposals = [item for item in self.all_items if item.proposal_id is not None]
+        return sum(1 for item in proposals if item.status != "proposed"), len(proposals)
 
     def proposals_arrived(self, document_id: str) -> bool:
         """New proposals were stored for a document: re-read it if it is open (True)."""

@@ -8,19 +8,25 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App
+from textual.binding import Binding
 
 from annotator.propose import DocumentResult, Engine, RunProgress, propose_documents
 from annotator.review import ReviewQueue
 from annotator.store import Store, open_db
+from annotator.tui.commands import ScreenActions
+from annotator.tui.keymap import APP_BINDINGS
 from annotator.tui.messages import EngineStatusChanged, ProposalsArrived
 from annotator.tui.screens.review import ReviewScreen
 
 
-class ReviewApp(App[None]):
+class ReviewApp(App[None], inherit_bindings=False):
     """Review proposals document by document; an engine proposes in the background meanwhile."""
 
     CSS_PATH = "app.tcss"
     TITLE = "annotator"
+    # The app's own keys and commands, not Textual's defaults (ctrl+q; the palette's theme, screenshot…).
+    BINDINGS = [Binding("ctrl+c", "help_quit", show=False, system=True), *APP_BINDINGS]  # ctrl+c: "press q to quit"
+    COMMANDS = {ScreenActions}
 
     def __init__(
         self,

@@ -31,6 +31,7 @@ REVIEW_BINDINGS = [
     Binding("ctrl+r,U", "redo", "Redo", id="redo", show=False),
     Binding("n", "add", "Add missed", id="add"),
     Binding("s", "adjust_span", "Adjust span", id="adjust_span"),
+    Binding("c", "scroll_card", "Card: more", id="scroll_card", show=False),
     Binding("1", "filter_kind('quote')", "Quotes", id="filter_quote", show=False),
     Binding("2", "filter_kind('figure')", "Figures", id="filter_figure", show=False),
     Binding("3", "filter_kind('stance')", "Stances", id="filter_stance", show=False),
@@ -39,6 +40,12 @@ REVIEW_BINDINGS = [
     Binding("d", "documents", "Documents", id="documents"),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
+    Binding("p", "speaker_pick", "Speaker", id="speaker_pick"),
+    Binding("P", "speaker_previous", "Previous quote's speaker", id="speaker_previous", show=False),
+    Binding("o", "speaker_quotes", "Speaker's quotes", id="speaker_quotes", show=False),
+    Binding("right_square_bracket", "speaker_quote(1)", "Speaker's next quote", id="speaker_next_quote", show=False),
+    Binding("left_square_bracket", "speaker_quote(-1)", "Speaker's previous quote", id="speaker_previous_quote",
+            show=False),
 ]
 """The review screen's keys."""
 
@@ -75,7 +82,43 @@ DOCUMENTS_BINDINGS = [
 HELP_BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help_close")]
 """Keys of the help screen."""
 
-ALL_BINDINGS = REVIEW_BINDINGS + SPAN_BINDINGS + EDIT_BINDINGS + DOCUMENTS_BINDINGS + HELP_BINDINGS
+APP_BINDINGS = [
+    Binding("ctrl+p", "command_palette", "Actions by name", id="command_palette", show=False, priority=True),
+]
+"""The app's own keys, on every screen that is not a modal (in place of Textual's ctrl+q and palette key)."""
+
+HINT_ORDER = ("accept", "reject", "edit", "next_item", "undo", "help", "next_unreviewed", "adjust_span", "add",
+              "documents", "previous_item", "quit")
+"""Binding ids in the order the hint bar shows them while they fit; other shown bindings follow in declared order."""
+
+SPEAKER_PICK_BINDINGS = [
+    Binding("enter", "choose", "Take", id="speaker_pick_choose", priority=True),
+    Binding("down", "move(1)", "Next name", id="speaker_pick_down", priority=True, show=False),
+    Binding("up", "move(-1)", "Prev name", id="speaker_pick_up", priority=True, show=False),
+    Binding("tab", "mention(1)", "Next mention", id="speaker_pick_next_mention", priority=True),
+    Binding("shift+tab", "mention(-1)", "Prev mention", id="speaker_pick_previous_mention", priority=True,
+            show=False),
+    Binding("ctrl+n", "typed", "Take as typed", id="speaker_pick_typed", priority=True),
+    Binding("escape", "cancel", "Cancel", id="speaker_pick_cancel", priority=True),
+]
+"""Keys of the speaker picker (type to filter the names)."""
+
+SPEAKER_QUOTES_BINDINGS = [
+    Binding("enter", "choose", "Go to", id="speaker_quotes_choose", priority=True),
+    Binding("escape", "cancel", "Back", id="speaker_quotes_close"),
+]
+"""Keys of the list of a speaker's quotes."""
+
+CONFIRM_BINDINGS = [
+    Binding("y,enter", "confirm", "Yes", id="confirm_yes", priority=True),
+    Binding("n,escape", "cancel", "No", id="confirm_no", priority=True),
+]
+"""Keys of every yes/no question."""
+
+ALL_BINDINGS = (
+    REVIEW_BINDINGS + SPAN_BINDINGS + EDIT_BINDINGS + DOCUMENTS_BINDINGS + HELP_BINDINGS + APP_BINDINGS
+    + SPEAKER_PICK_BINDINGS + SPEAKER_QUOTES_BINDINGS + CONFIRM_BINDINGS
+)
 
 
 def keys_file() -> Path:

@@ -16,16 +16,22 @@ from annotator.tui.keymap import HELP_BINDINGS
 
 
 def key_help(screen: Screen) -> list[tuple[str, str]]:
-    """(keys, what they do) for each binding active on `screen`: its own first, then its widgets', then the app's.
+    """(keys, what they do) for each of this app's bindings active on `screen` (see `app_bindings`)."""
+    return [(" / ".join(keys), describe(node, binding)) for node, binding, keys in app_bindings(screen)]
+
+
+def app_bindings(screen: Screen) -> list[tuple[DOMNode, Binding, list[str]]]:
+    """(node, binding, keys as shown) for each binding active on `screen`: its own first, then its widgets', then the app's.
 
     Reads `screen.active_bindings`, so a user's keymap, bindings hidden from the footer and the focused
     widget's keys are all there; a key shadowed by another is listed once, under the one it runs.
-    Textual's system bindings (ctrl+c's help) are left out, as its own key panel leaves them out.
+    Only bindings this app's code declares count: Textual's own (ctrl+q, the palette's key, focus
+    and scroll keys, ctrl+c) are left out, so help and the palette speak only of the app's actions.
     """
     app = screen.app
     grouped: dict[tuple[int, str], tuple[DOMNode, Binding, list[str]]] = {}
     for node, binding, _enabled, _tooltip in screen.active_bindings.values():
-        if binding.system:
+        if binding.system or not declared_by_app(node, binding):
             continue
         _, _, keys = grouped.setdefault((id(node), binding.action), (node, binding, []))
         shown = app.get_key_display(binding)
@@ -37,8 +43,16 @@ def key_help(screen: Screen) -> list[tuple[str, str]]:
         where = 0 if node is screen else 2 if node is app else 1
         return where, declared_order(node).get(binding.action, len(grouped))
 
-    rows = sorted(grouped.values(), key=place)
-    return [(" / ".join(keys), describe(node, binding)) for node, binding, keys in rows]
+    return sorted(grouped.values(), key=place)
+
+
+def declared_by_app(node: DOMNode, binding: Binding) -> bool:
+    """Whether the binding's action is bound in the BINDINGS of one of the node's classes outside Textual."""
+    for cls in type(node).__mro__:
+        declared = cls.__dict__.get("BINDINGS", ())
+        if any(b.action == binding.action for b in Binding.make_bindings(declared)):
+            return not cls.__module__.startswith("textual.")
+    return False
 
 
 def declared_order(node: DOMNode) -> dict[str, int]:
@@ -59,7 +73,12 @@ def describe(node: DOMNode, binding: Binding) -> str:
         return binding.description
     if binding.tooltip:
         return binding.tooltip
-    namespace, name, _ = parse(binding.action)
+    return action_doc(node, binding.action)
+
+
+def action_doc(node: DOMNode, action: str) -> str:
+    """The first line of the docstring of the method that runs `action` on `node`, else the action's name."""
+    namespace, name, _ = parse(action)
     target = {"app": node.app, "screen": getattr(node, "screen", node)}.get(namespace, node)
     method = getattr(target, f"action_{name}", None)
     doc = (getattr(method, "__doc__", None) or "").strip()

@@ -7,17 +7,35 @@ from collections.abc import Callable
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual import events
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from annotator.errors import AnnotatorError
-from annotator.review import Reversal, ReviewQueue, annotation_of, draft_annotation
+from annotator.names import same_name
+from annotator.review import Change, Reversal, ReviewQueue, annotation_of, clip_words, draft_annotation, word_diff
 from annotator.schemas import Annotation
+from annotator.speakers import (
+    SpeakerChoice,
+    document_names,
+    following_quotes,
+    mention_for,
+    previous_speaker,
+    quotes_of,
+    source_names,
+    source_of,
+    speaker_candidates,
+    with_speaker,
+)
 from annotator.store import StoredAnnotation
-from annotator.tui.keymap import REVIEW_BINDINGS
+from annotator.tui.keymap import HINT_ORDER, REVIEW_BINDINGS
 from annotator.tui.messages import ProposalsArrived
 from annotator.tui.widgets.article import ArticleView, Highlight
+from annotator.tui.widgets.hints import HintBar
+
+ABSENT = "–"
+"""How the screen shows a value that is not there (never `None`)."""
 
 
 def highlight(item: StoredAnnotation) -> Highlight:
@@ -25,10 +43,26 @@ def highlight(item: StoredAnnotation) -> Highlight:
     return Highlight(item.id, item.start, item.end, item.kind, item.status)
 
 
+def shown(value: object) -> str:
+    """A value as the screen writes it (markup-escaped): `–` when absent."""
+    return ABSENT if value is None or value == "" else escape(str(value))
+
+
+def change_line(change: Change) -> str:
+    """One change an edit made (markup): the span's words that went and came, or a field's before → after."""
+    if change.field != "span":
+        return f"[yellow]changed[/] {change.field.replace('_', ' ')}: {shown(change.before)} → {shown(change.after)}"
+    styles = {"=": "dim", "-": "red strike", "+": "green"}
+    words = " ".join(f"[{styles[op]}]{escape(text)}[/]" for op, text in word_diff(str(change.before), str(change.after)))
+    return f"[yellow]changed[/] span: {words}"
+
+
 class ReviewScreen(Screen[None]):
     """Review one document's proposals, item by item, from the keyboard."""
 
     BINDINGS = REVIEW_BINDINGS
+    # A short terminal (80×24) gets a tighter sidebar (app.tcss) and a card that says less about each field.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     def __init__(self, queue: ReviewQueue, engine_status: str = "") -> None:
         super().__init__()
@@ -41,10 +75,11 @@ class ReviewScreen(Screen[None]):
         with Horizontal(id="review"):
             yield ArticleView(id="article")
             with Vertical(id="sidebar"):
-                yield Static(id="card")
+                with VerticalScroll(id="card-box", can_focus=False):
+                    yield Static(id="card")
                 yield Static(id="progress")
                 yield Static(self.engine_status, id="engine")
-        yield Footer()
+        yield HintBar(HINT_ORDER)
 
     def on_mount(self) -> None:
         self.show_document()
@@ -71,34 +106,65 @@ class ReviewScreen(Screen[None]):
         self.article.set_current(current.id if current else None)
         speaker = current.fields() if current is not None and current.kind == "quote" else {}
         self.article.set_speaker_mark(speaker.get("speaker_start"), speaker.get("speaker_end"))
-        # The sidebar's boxes have fixed heights (app.tcss): new text repaints them without a new layout.
-        self.query_one("#card", Static).update(self.card(current), layout=False)
+        # The other boxes have fixed heights (app.tcss): new text repaints them without a new layout. The
+        # card grows in its scrolling box (a scrollbar says there is more): laid out again only when its
+        # height changes, which saves ~40 ms a key.
+        card = self.query_one("#card", Static)
+        card.update(self.card(current), layout=False)
+        width = card.content_region.width
+        if not width or card.get_content_height(card.container_size, self.size, width) != card.content_region.height:
+            card.refresh(layout=True)
+        self.query_one("#card-box", VerticalScroll).scroll_home(animate=False)
         self.query_one("#progress", Static).update(self.progress(), layout=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The card and the title are cut to the sidebar's width: cut them again once it has its new width."""
+        self.call_after_refresh(self.show_current)
+
+    def _width(self, selector: str, fallback: int = 40) -> int:
+        """The width of a sidebar box's text (before the first layout: `fallback`)."""
+        return self.query_one(selector).content_region.width or fallback
 
     def card(self, item: StoredAnnotation | None) -> Text:
         """The current item's fields, its status and where it came from."""
         failed = self.failures_line()
         if item is None:
-            empty = "[dim]No items here.[/]\n\n[b]n[/] add a missed annotation · [b]J[/] next document"
+            add, next_document = escape(self.key_of("add")), escape(self.key_of("next_document"))
+            empty = f"[dim]No items here.[/]\n\n[b]{add}[/] add a missed annotation · [b]{next_document}[/] next document"
             return Text.from_markup(f"{failed}\n\n{empty}" if failed else empty)
-        lines = [f"[b]{item.kind}[/]  [reverse] {item.status} [/]", f"[i]{escape(item.text[:300])}[/]", ""]
+        width = self._width("#card")
+        short = self.has_class("-short")
+        # A short screen shows the item's words in three lines: the article shows them whole.
+        words = clip_words(item.text, width * (3 if short else 6) - 2)
+        lines = [f"[b]{item.kind}[/]  [reverse] {item.status} [/]", f"[i]{escape(words)}[/]"]
+        if not short:
+            lines.append("")
         for name, value in item.fields().items():
             if name in ("speaker_start", "speaker_end"):
                 continue
-            lines.append(f"[b]{name.replace('_', ' ')}[/]: {escape(str(value)) if value is not None else '[dim]—[/]'}")
+            lines.append(f"[b]{name.replace('_', ' ')}[/]: {shown(value)}")
         origin = item.origin()
-        lines += ["", f"[dim]engine[/] {escape(str(origin.get('engine') or '—'))}  [dim]model[/] {escape(str(origin.get('model') or '—'))}"]
+        source = f"[dim]engine[/] {shown(origin.get('engine'))}"
+        if origin.get("model"):
+            source += f" [dim]model[/] {shown(origin.get('model'))}"
         if item.proposal_id is not None:
             row = next(self.queue.store.proposal_rows([item.id]), None)
             if row is not None and row["grounding_method"]:
-                lines.append(f"[dim]grounding[/] {row['grounding_method']} {row['grounding_score']:.2f}")
-        for change in self.queue.changes(item):
-            lines.append(f"[yellow]changed[/] {change.field}: {escape(str(change.before))} → {escape(str(change.after))}")
+                source += f" [dim]grounding[/] {escape(row['grounding_method'])} {row['grounding_score']:.2f}"
+        lines += ([] if short else [""]) + [source]
+        lines += [change_line(change) for change in self.queue.changes(item)]
         if item.annotator:
             lines.append(f"[dim]by[/] {escape(item.annotator)}")
         if failed:
             lines += ["", failed]
         return Text.from_markup("\n".join(lines))
+
+    def key_of(self, action: str) -> str:
+        """The key that runs `action` here, as the footer shows it (the user's keymap applied)."""
+        for _key, binding in self._bindings:
+            if binding.action == action:
+                return self.app.get_key_display(binding)
+        return action
 
     def failures_line(self) -> str:
         """What the engine failed to do on this document (markup), or '' when it failed nowhere here."""
@@ -115,11 +181,11 @@ class ReviewScreen(Screen[None]):
         reviewed, total = queue.progress()
         overall = queue.overall_progress()
         document = queue.document
-        title = escape((document.title or document.source) if document else "")
+        title = escape(clip_words((document.title or document.source) if document else "", self._width("#progress")))
         position = f"{queue.position + 1}/{len(queue.items)}" if queue.items else "0/0"
         kinds = ",".join(queue.kinds) if queue.kinds else "all kinds"
         lines = [
-            f"[b]{title[:60]}[/]",
+            f"[b]{title}[/]",
             f"document {queue.document_index + 1}/{len(queue.document_ids)} · item {position}",
             f"reviewed {reviewed}/{total} in this document",
             "reviewed {}/{} in the store ({:.0f}%)".format(*overall, 100 * overall[0] / max(overall[1], 1)),
@@ -216,6 +282,14 @@ class ReviewScreen(Screen[None]):
             DocumentsModal(queue.store, queue.document_ids, queue.document_index, whole_store=queue.whole_store), chosen
         )
 
+    def action_scroll_card(self) -> None:
+        """Scroll the card to what does not fit (on a small terminal), and back to its top at its end."""
+        box = self.query_one("#card-box", VerticalScroll)
+        if box.scroll_y >= box.max_scroll_y:
+            box.scroll_home(animate=False)
+        else:
+            box.scroll_page_down(animate=False)
+
     def action_help(self) -> None:
         """Show every key."""
         from annotator.tui.screens.help import HelpModal
@@ -236,18 +310,22 @@ class ReviewScreen(Screen[None]):
 
         def saved(annotation: Annotation | None) -> None:
             if annotation is not None:
-                self._decide(lambda: self.queue.edit(annotation))
+                self._speaker_fixed(item, self._decide(lambda: self.queue.edit(annotation)))
 
         self.app.push_screen(EditModal(annotation_of(item), self.queue.document.text), saved)
 
-    def _decide(self, decision: Callable[[], StoredAnnotation | None]) -> None:
-        """Make a decision that the core may refuse (a value that breaks a rule): say why, change nothing."""
+    def _decide(self, decision: Callable[[], StoredAnnotation | None]) -> StoredAnnotation | None:
+        """Make a decision that the core may refuse (a value that breaks a rule): say why, change nothing.
+
+        Returns the item as decided, or None when refused.
+        """
         try:
             item = decision()
         except AnnotatorError as error:
             self.notify(str(error), title="Not saved", severity="error", timeout=8)
-            return
+            return None
         self._after_decision(item)
+        return item
 
     def action_adjust_span(self) -> None:
         """Move the current item's boundaries by word or character; confirming records an edit."""
@@ -321,4 +399,145 @@ class ReviewScreen(Screen[None]):
         """Show what the background engine is doing; it stays until the engine says something new."""
         self.engine_status = text
         self.query_one("#engine", Static).update(text, layout=False)
+
+    # ------------------------------------------------------------------ speakers
+
+    def _current_quote(self) -> StoredAnnotation | None:
+        """The current item if it is a quote; else None, and the reviewer is told why nothing happened."""
+        item = self.queue.current
+        if item is None or self.queue.document is None:
+            return None
+        if item.kind != "quote":
+            self.notify("speakers are set on quotes: this item is a " + item.kind, timeout=4)
+            return None
+        return item
+
+    def action_speaker_pick(self) -> None:
+        """Pick the quote's speaker from the document's names, nearest first; taking one records one edit."""
+        from annotator.tui.screens.speaker import SpeakerPickerModal
+
+        item = self._current_quote()
+        if item is None or self.queue.document is None:
+            return
+        names = document_names(self.queue.document.text)
+        quote = (item.start, item.end)
+        candidates = speaker_candidates(
+            names, quote, source_names(self.queue.all_items), self.queue.store.gold_speakers()
+        )
+
+        def chosen(choice: SpeakerChoice | None) -> None:
+            self.show_current()  # the article marks the quote's own mention again
+            if choice is not None:
+                self._set_speaker(item, choice.name, choice.mention)
+
+        def mark(span: tuple[int, int] | None) -> None:
+            self.article.set_speaker_mark(*(span or (None, None)))
+
+        self.app.push_screen(SpeakerPickerModal(names, candidates, quote, item.fields().get("speaker"), mark), chosen)
+
+    def action_speaker_previous(self) -> None:
+        """Give the quote the speaker of the previous quote that names one ("he said" runs on): one edit."""
+        item = self._current_quote()
+        if item is None or self.queue.document is None:
+            return
+        previous = previous_speaker(self.queue.all_items, item)
+        if previous is None:
+            self.notify("no earlier quote in this document names a speaker", timeout=4)
+            return
+        name = previous.fields()["speaker"]
+        fields = item.fields()
+        mention = mention_for(document_names(self.queue.document.text), name, (item.start, item.end),
+                              (fields.get("speaker_start"), fields.get("speaker_end")))
+        start, end = mention["speaker_start"], mention["speaker_end"]
+        self._set_speaker(item, name, (start, end) if start is not None and end is not None else None)
+
+    def _set_speaker(self, item: StoredAnnotation, name: str, mention: tuple[int, int] | None) -> None:
+        """Record the quote with this speaker and mention (one edit, validated as the form's save is)."""
+        annotation = with_speaker(annotation_of(item), name, mention)
+        self._speaker_fixed(item, self._decide(lambda: self.queue.edit(annotation)))
+
+    def _speaker_fixed(self, before: StoredAnnotation, after: StoredAnnotation | None) -> None:
+        """After a quote's speaker changed, offer it to the following quotes that should share it."""
+        if after is None or after.kind != "quote" or self.queue.document is None:
+            return
+        name = after.fields().get("speaker")
+        if not name or same_name(name, before.fields().get("speaker")):
+            return
+        following = following_quotes(self.queue.document.text, self.queue.all_items, after)
+        if not following:
+            return
+        from annotator.tui.screens.confirm import ConfirmModal
+
+        count = len(following)
+        question = f"Apply {name} to {count} following quote{'s' if count != 1 else ''}?"
+        self.app.push_screen(ConfirmModal(question, title="Same speaker"),
+                             lambda yes: self._apply_speaker(name, following) if yes else None)
+
+    def _apply_speaker(self, name: str, quotes: list[StoredAnnotation]) -> None:
+        """Give each quote this speaker, its mention kept where it fits, else the name's nearest: one edit each."""
+        if self.queue.document is None:
+            return
+        names = document_names(self.queue.document.text)
+        shown = {item.id for item in self.queue.items}
+        applied = 0
+        for quote in quotes:
+            fields = quote.fields()
+            mention = mention_for(names, name, (quote.start, quote.end), (fields.get("speaker_start"), fields.get("speaker_end")))
+            try:
+                updated = self.queue.edit(annotation_of(quote).model_copy(update={"speaker": name, **mention}), item=quote)
+            except AnnotatorError as error:
+                self.notify(str(error), title="Not saved", severity="error", timeout=8)
+                continue
+            if updated is not None:
+                applied += 1
+                if updated.id in shown:
+                    self.article.update_highlight(highlight(updated))
+        self.notice = f"{name} applied to {applied} following quote{'s' if applied != 1 else ''}"
+        self.show_current()
+
+    def action_speaker_quotes(self) -> None:
+        """List the document's quotes of the current item's speaker (or holder, or source); enter goes to one."""
+        from annotator.tui.screens.speaker_quotes import SpeakerQuotesModal
+
+        item = self.queue.current
+        name = source_of(item) if item is not None else None
+        if item is None or name is None:
+            self.notify("this item names no speaker", timeout=4)
+            return
+        quotes = quotes_of(self.queue.all_items, name)
+        if not quotes:
+            self.notify(f"no quote of {name} in this document", timeout=4)
+            return
+
+        def chosen(item_id: str | None) -> None:
+            if item_id is not None:
+                self._go_to(item_id)
+
+        self.app.push_screen(SpeakerQuotesModal(name, quotes, item.id), chosen)
+
+    def action_speaker_quote(self, delta: int) -> None:
+        """Go to the next (`1`) or previous (`-1`) quote of the current item's speaker in the document."""
+        item = self.queue.current
+        name = source_of(item) if item is not None else None
+        if item is None or name is None:
+            self.notify("this item names no speaker", timeout=4)
+            return
+        here = (item.start, item.end)
+        quotes = [q for q in quotes_of(self.queue.all_items, name) if q.id != item.id]
+        later = [q for q in quotes if ((q.start, q.end) > here if delta > 0 else (q.start, q.end) < here)]
+        if not later:
+            self.notify(f"no {'later' if delta > 0 else 'earlier'} quote of {name}", timeout=3)
+            return
+        self._go_to((later[0] if delta > 0 else later[-1]).id)
+
+    def _go_to(self, item_id: str) -> None:
+        """Make an item of this document current, redrawing the article only if a filter had to be cleared."""
+        filters = (self.queue.kinds, self.queue.status_filter)
+        if not self.queue.show_item(item_id):
+            return
+        if filters != (self.queue.kinds, self.queue.status_filter):
+            self.notice = "filters cleared to show that quote"
+            self.show_document()
+        else:
+            self.show_current()
 
