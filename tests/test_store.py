@@ -61,7 +61,8 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         }
         assert db["decisions"].columns_dict == {
             "id": int, "item": int, "action": str, "start": int, "end": int, "text": str, "fields": str, "origin": str,
-            "undoes": int, "redoes": int, "annotator": int, "session": int, "created_at": str,
+            "undoes": int, "redoes": int, "note": str, "batch": str, "annotator": int, "session": int,
+            "created_at": str,
         }
         assert not {"proposals", "item_state"} & set(db.table_names())
         assert db["eval_runs"].columns_dict == {

@@ -165,7 +165,7 @@ SELECT {columns} FROM (
     LEFT JOIN decisions d ON d.id = i.decision
     LEFT JOIN annotators a ON a.n = d.annotator
     LEFT JOIN decisions c ON c.id = i.content
-    WHERE (i.proposal = 1 OR i.status = 'added') AND {item_filter}
+    WHERE (i.proposal = 1 OR i.status IS NOT NULL) AND {item_filter}
 ) items
 WHERE {outer_filter}
 ORDER BY document_order, start, "end", kind, id

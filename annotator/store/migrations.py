@@ -297,10 +297,11 @@ def m005_run_owner(db: Database) -> None:
 # What an item stands at, kept on its `items` row by the triggers below: the decision in effect
 # (`decision`), its latest edit or add in effect (`content`, null for a proposal as proposed), and
 # the status they derive (null for a proposal nobody has decided on, and for an item added by hand
-# whose add was undone). An accept confirms the item as it stands: an edited item accepted stays
+# whose add was undone). `flagged` (marked for discussion) is neither gold nor rejected. An accept confirms the item as it stands: an edited item accepted stays
 # edited, with its edited values.
 _ITEM_STATUS = """CASE
     WHEN {verdict}.action = 'reject' THEN 'rejected'
+    WHEN {verdict}.action = 'flag' THEN 'flagged'
     WHEN NOT {item}.proposal THEN 'added'
     WHEN {content} IS NOT NULL THEN 'edited'
     ELSE 'accepted' END"""
@@ -454,7 +455,7 @@ def m006_store_each_id_once(db: Database) -> None:
         CREATE TABLE new_decisions (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             item INTEGER NOT NULL REFERENCES items(n),
-            action TEXT NOT NULL CHECK (action IN ('accept', 'edit', 'reject', 'add', 'undo')),
+            action TEXT NOT NULL CHECK (action IN ('accept', 'edit', 'reject', 'add', 'undo', 'flag')),
             -- The annotation as it stands after an edit or add (null for the other actions).
             start INTEGER,
             "end" INTEGER,
@@ -463,6 +464,8 @@ def m006_store_each_id_once(db: Database) -> None:
             origin TEXT,                      -- an added item's provenance, canonical JSON
             undoes INTEGER REFERENCES new_decisions(id),
             redoes INTEGER REFERENCES new_decisions(id),  -- a redo: the undone decision recorded again
+            note TEXT,                        -- a flag's comment
+            batch TEXT,                       -- decisions taken as one step (undo and redo take it whole)
             annotator INTEGER NOT NULL REFERENCES annotators(n),
             session INTEGER NOT NULL REFERENCES sessions(n),
             created_at TEXT NOT NULL,
