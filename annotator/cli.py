@@ -7,6 +7,7 @@ names the file and the problem, and a non-zero exit.
 from __future__ import annotations
 
 import getpass
+import itertools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,18 +164,20 @@ def ingest(
 
     Example: annotator ingest seeds/
     """
-    from annotator.ingest import read_paths
+    from annotator.ingest import iter_documents, store_documents
 
     settings = settings_of(ctx, db=db, max_size=max_size)
-    report = read_paths(paths, settings.size_limit())
-    for message in report.errors:
+    skipped: list[str] = []
+
+    def report(message: str) -> None:
+        skipped.append(message)
         # Messages name files as they are (escaped only where unprintable): no `:name:` emoji either.
         errors.print(f"error: {message}", markup=False, emoji=False)
+
     with store_at(settings.db) as store:
-        created = store.add_documents(report.documents)
-    new = sum(created)
-    console.print(f"ingested {new}, duplicates {len(created) - new}, skipped {len(report.errors)}")
-    if report.errors:
+        stored = store_documents(store, iter_documents(paths, settings.size_limit(), report))
+    console.print(f"ingested {stored.new}, duplicates {stored.duplicates}, skipped {len(skipped)}")
+    if skipped:
         raise typer.Exit(1)
 
 
@@ -209,7 +212,7 @@ def propose(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from annotator.export import proposals_jsonl
-    from annotator.ingest import read_paths
+    from annotator.ingest import read_paths, store_documents
     from annotator.propose import choose_engine, propose_documents
 
     kinds = _check_kinds(kind)
@@ -230,7 +233,7 @@ def propose(
         raise fail(_redacted(str(error), api_key)) from None
     errors.print(choice.reason, markup=False)
     with store_at(settings.db) as store:
-        store.add_documents(report.documents)
+        store_documents(store, report.documents)  # the run needs them all; stored a batch at a time
         columns = [TextColumn("proposing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
                    TimeElapsedColumn()]
         with Progress(*columns, console=errors, transient=False, disable=len(report.documents) < 2) as bar:
@@ -308,19 +311,20 @@ def review(
     settings = settings_of(ctx, engine=engine, model=model, base_url=base_url, timeout=timeout, annotator=annotator,
                            keys=keys, db=db, max_size=max_size)
     api_key = settings.secret_key()
-    documents = []
+    ids: list[str] | None = None
     if paths:
-        from annotator.ingest import read_paths
+        from annotator.ingest import iter_documents, store_documents
 
-        report = read_paths(paths, settings.size_limit())
-        for message in report.errors:
-            errors.print(f"error: {message}", markup=False)
-        if not report.documents:
+        documents = iter_documents(paths, settings.size_limit(), lambda message: errors.print(
+            f"error: {message}", markup=False))
+        first = next(documents, None)  # read before the store is opened: no documents, no store
+        if first is None:
             raise fail("no documents to review")
-        documents = report.documents
     with store_at(settings.db) as store:
-        store.add_documents(documents)
-        ids = list(dict.fromkeys(document.id for document in documents)) if paths else None
+        if paths:  # stored a batch at a time as the folder is read: only the ids are kept
+            named: list[str] = []
+            store_documents(store, itertools.chain([first], documents), lambda document, _: named.append(document.id))
+            ids = list(dict.fromkeys(named))
         pending = store.documents_without_proposals(ids)
         if ids is None and not store.document_count():
             raise fail(f"{settings.db}: no documents in the store; name files or folders to review")

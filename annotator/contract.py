@@ -307,6 +307,12 @@ def check_value(value: Any, path: tuple[str | int, ...] = (), nesting: int | Non
             pending.extend((child, (*where, index)) for index, child in enumerate(item))
 
 
+def _plain_text(value: Any) -> bool:
+    """Whether a value is an object of strings and nulls (the usual origin): on a line that escapes no
+    surrogate, such a value has nothing `check_value` could find (the quick way past it)."""
+    return isinstance(value, dict) and all(item is None or type(item) is str for item in value.values())
+
+
 def has_surrogate_escape(line: str) -> bool:
     """Whether a JSON line escapes a surrogate (`\\ud800`): only then can a decoded string hold a lone one."""
     return _SURROGATE_ESCAPE.search(line) is not None
@@ -343,7 +349,8 @@ def decode_line(line: str) -> ContractDocument:
     record = load_json(line)
     if not isinstance(record, dict):
         raise ValueError("a line must be a JSON object")
-    if has_surrogate_escape(line):
+    escaped = has_surrogate_escape(line)
+    if escaped:
         check_value(record)
     text = record.get("text")
     if not isinstance(text, str) or not text:
@@ -366,7 +373,7 @@ def decode_line(line: str) -> ContractDocument:
     for index, data in enumerate(annotations_data):
         if isinstance(data, dict) and not isinstance(data.get("kind"), str):
             raise ValueError(f"annotations[{index}]: 'kind' must be a string")
-        if isinstance(data, dict) and "origin" in data:
+        if isinstance(data, dict) and "origin" in data and (escaped or not _plain_text(data["origin"])):
             # The origin is stored as it comes, extra fields and all: it must be JSON any reader takes.
             check_value(data["origin"], ("annotations", index, "origin"), MAX_NESTING)
         try:

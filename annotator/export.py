@@ -491,7 +491,7 @@ def import_contract(store: Store, path: Path, annotator: str) -> ImportReport:
     The file is read one line at a time and staged (see `annotator.store.staging`): nothing is
     stored, and no lock is held, until every line has passed; then the whole import is copied into
     the store in one transaction that does nothing but copy, so a reviewer's decision in another
-    process waits at most for that copy (about a quarter of the import), and readers see all of
+    process waits at most for that copy (about a third of the import), and readers see all of
     the import or none of it.
     """
     report = ImportReport()
@@ -532,25 +532,32 @@ def _stage_document(store: Store, staging: ImportStaging, line: int, item: Contr
     if where == "store":
         current = {stored.id: _label(stored) for stored in store.annotations(document_id=document.id)}
         withdrawn = staging.added_item_ids(document.id) - current.keys()
-    if staging.has_items(document.id):  # the document came earlier in this file too
+    if where is not None and staging.has_items(document.id):  # the document came earlier in this file too
         current.update(staging.staged_items(document.id))
+    # The decoded items carry their fields and origin as JSON-ready values already.
+    entries = [(entry.annotation(), to_json(entry.origin) if entry.origin is not None else "{}", to_json(entry.fields))
+               for entry in item.items]
+    # The ids of proposals without one, found with one look at the store for the whole line.
+    proposed = [(annotation, origin_json) for annotation, origin_json, _ in entries if annotation.status != "added"]
+    proposal_ids = iter(store.proposal_ids(document.id, proposed))
     first_of_id: dict[str, int] = {}
-    for index, annotation in enumerate(entry.annotation() for entry in item.items):
-        origin_json = to_json(annotation.origin.model_dump(mode="json")) if annotation.origin else "{}"
+    for index, (annotation, origin_json, fields_json) in enumerate(entries):
         if annotation.status == "added":
             item_id = annotation.id or manual_id()
         else:
-            item_id = annotation.id or store.proposal_id(document.id, annotation, origin_json)
+            item_id = next(proposal_ids)
         if item_id in first_of_id:
             raise ValueError(f"annotations[{index}] is the same item as annotations[{first_of_id[item_id]}] "
                              "(same kind, span, fields and origin)")
         first_of_id[item_id] = index
-        wanted = StagedItem(item_id, annotation.kind, annotation.status, annotation.start, annotation.end,
-                            annotation.text, to_json(annotation.fields()), annotation.status != "added")
         existing = current.get(item_id)
         problem = _refusal(item_id, annotation.kind, annotation.status, existing, item_id in withdrawn)
         if problem:
             raise ValueError(f"annotations[{index}]: {problem}")
+        # Whether a model proposed it: an added item stays added, whatever the line says.
+        proposal = annotation.status != "added" and (existing is None or existing.proposal)
+        wanted = StagedItem(item_id, annotation.kind, annotation.status, annotation.start, annotation.end,
+                            annotation.text, fields_json, proposal)
         if existing is not None and _same_label(existing, wanted):
             staging.add_item(line, document.id, existing)
             continue
@@ -558,15 +565,13 @@ def _stage_document(store: Store, staging: ImportStaging, line: int, item: Contr
             staging.add_decision(item_id, False, document.id, annotation.kind, "add", annotation, annotator)
         else:
             if existing is None:
-                staging.add_proposal(item_id, document.id, annotation, origin_json, wanted.fields_json)
-            proposal = existing is None or existing.proposal
+                staging.add_proposal(item_id, document.id, annotation, origin_json, fields_json)
             action = _ACTION_OF_STATUS.get(annotation.status)
             if action == "edit" and not proposal:
                 action = "add"  # an added item stays added when corrected: no model proposed it
             if action is not None:
                 staging.add_decision(item_id, proposal, document.id, annotation.kind, action,
                                      annotation if action in ("edit", "add") else None, annotator)
-            wanted = dataclasses.replace(wanted, proposal=proposal)
             if action is None and existing is not None:
                 wanted = existing  # a `proposed` line never takes back a decision
         staging.add_item(line, document.id, wanted)

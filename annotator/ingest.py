@@ -4,6 +4,10 @@ Supported: `.txt`, `.md`, `.html`/`.htm` (visible text only) and `.jsonl` (one r
 `text` and optional `id`, `source`, `title`). A file that cannot be read is reported with a
 one-line reason naming it, and the rest of a folder goes on.
 
+A folder is read one file at a time (`iter_documents`) and stored in bounded batches
+(`store_documents`), so memory stays flat whatever its size. A file is read whole (at most the size
+limit) and checked before any of its documents is stored: a bad file leaves nothing.
+
 Input is treated as hostile: only regular files are opened, reading stops at the size limit whatever
 `stat` says, names are shown escaped (a name cannot forge or garble an error line), and a record that
 Python's JSON reader cannot turn into valid Unicode text is an error naming its line.
@@ -14,20 +18,28 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from annotator.contract import load_json
 from annotator.errors import AnnotatorError
 from annotator.schemas import Document
+
+if TYPE_CHECKING:
+    from annotator.store import Store
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl"}
 _TITLE_CHARS = 200
+BATCH_DOCUMENTS = 1000
+"""Documents stored per transaction: a reviewer's decision in another process waits for one batch at most."""
+BATCH_CHARACTERS = 16 * 1024 * 1024
+"""Characters of text after which a batch is stored early, so that a batch of large files stays small too."""
 
 
 @dataclass
@@ -336,25 +348,91 @@ def _read_jsonl(path: Path, text: str) -> list[Document]:
     return documents
 
 
-def read_paths(paths: list[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
-    """Every document under `paths`; files and folders that fail are reported and skipped, the rest go on."""
-    report = IngestReport()
+def iter_documents(
+    paths: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES, on_error: Callable[[str], None] | None = None
+) -> Iterator[Document]:
+    """Every document under `paths`, read one file at a time; each file or folder that fails is
+    reported to `on_error` (one line) and skipped, and the rest go on."""
+    errors = 0
+
+    def report(message: str) -> None:
+        nonlocal errors
+        errors += 1
+        if on_error is not None:
+            on_error(message)
+
     for path in paths:
         try:
             os.stat(path)
         except FileNotFoundError:
-            report.errors.append(f"{shown(path)}: no such file or folder")
+            report(f"{shown(path)}: no such file or folder")
             continue
         except (OSError, ValueError) as error:  # ValueError: a NUL in the name
-            report.errors.append(f"{shown(path)}: cannot read ({getattr(error, 'strerror', None) or error})")
+            report(f"{shown(path)}: cannot read ({getattr(error, 'strerror', None) or error})")
             continue
-        reported, found = len(report.errors), False
-        for file in discover(path, report.errors.append):
+        reported, found = errors, False
+        for file in discover(path, report):
             found = True
             try:
-                report.documents.extend(read_file(file, max_bytes))
+                documents = read_file(file, max_bytes)
             except AnnotatorError as error:
-                report.errors.append(str(error))
-        if not found and len(report.errors) == reported:
-            report.errors.append(f"{shown(path)}: no supported files (.txt .md .html .jsonl)")
+                report(str(error))
+                continue
+            yield from documents
+        if not found and errors == reported:
+            report(f"{shown(path)}: no supported files (.txt .md .html .jsonl)")
+
+
+def read_paths(paths: list[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
+    """Every document under `paths` at once; files and folders that fail are reported and skipped, the rest go on.
+
+    For a folder of any size, `iter_documents` and `store_documents` keep memory flat.
+    """
+    report = IngestReport()
+    report.documents.extend(iter_documents(paths, max_bytes, report.errors.append))
     return report
+
+
+@dataclass
+class Stored:
+    """What `store_documents` did: documents new to the store, and those it held already (the same text)."""
+
+    new: int = 0
+    duplicates: int = 0
+
+
+def store_documents(
+    store: Store,
+    documents: Iterable[Document],
+    on_stored: Callable[[Document, bool], None] | None = None,
+) -> Stored:
+    """Store documents as they come, a transaction per `BATCH_DOCUMENTS` of them (or `BATCH_CHARACTERS` of text).
+
+    Only one batch is ever held: memory stays flat however many documents `documents` yields, and
+    the write lock is held for one batch at a time. Re-storing is a no-op (documents are keyed by
+    their content), so a batch committed before an interruption costs nothing to store again.
+    `on_stored` gets each document, with whether it was new, once its batch is committed.
+    """
+    stored = Stored()
+    pending: list[Document] = []
+    characters = 0
+
+    def flush() -> None:
+        nonlocal characters
+        created = store.add_documents(pending)
+        for document, new in zip(pending, created):
+            stored.new += new
+            stored.duplicates += not new
+            if on_stored is not None:
+                on_stored(document, new)
+        pending.clear()
+        characters = 0
+
+    for document in documents:
+        pending.append(document)
+        characters += len(document.text)
+        if len(pending) >= BATCH_DOCUMENTS or characters >= BATCH_CHARACTERS:
+            flush()
+    if pending:
+        flush()
+    return stored
