@@ -9,7 +9,8 @@ import hashlib
 import json
 from typing import Any
 
-STATUSES: tuple[str, ...] = ("proposed", "accepted", "edited", "rejected", "added")
+STATUSES: tuple[str, ...] = ("proposed", "accepted", "edited", "rejected", "added", "flagged")
+"""Every status of the contract; `flagged` (marked for discussion) is the extension old readers take for "not gold"."""
 GOLD_STATUSES: tuple[str, ...] = ("accepted", "edited", "added")
 
 

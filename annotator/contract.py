@@ -125,7 +125,10 @@ class ContractDocument:
 
     @property
     def fully_reviewed(self) -> bool:
-        """Whether its gold is complete: marked so, or (unmarked) it has items and none is undecided."""
+        """Whether its gold is complete: marked so, or (unmarked) it has items and none is undecided; never
+        while an item is flagged (marked for discussion: its label is still open)."""
+        if any(item.status == "flagged" for item in self.items):
+            return False
         if self.reviewed is not None:
             return self.reviewed
         return bool(self.items) and all(item.status != "proposed" for item in self.items)
@@ -240,7 +243,7 @@ def left_out_of_gold(store: Store, status: str, partial: bool = False) -> int:
     """How many documents a `gold` export leaves out because their review is not finished (0 with `partial`)."""
     if status != "gold" or partial:
         return 0
-    return len(store.undecided_counts())
+    return len(store.undecided_counts().keys() | set(store.flagged_document_ids()))
 
 
 # -------------------------------------------------------------------------------- decoding

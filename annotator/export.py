@@ -479,7 +479,8 @@ def _same_label(current: StagedItem, wanted: StagedItem) -> bool:
     return current.fields_json == wanted.fields_json or json.loads(current.fields_json) == json.loads(wanted.fields_json)
 
 
-_ACTION_OF_STATUS = {"accepted": "accept", "rejected": "reject", "edited": "edit"}
+_ACTION_OF_STATUS = {"accepted": "accept", "rejected": "reject", "edited": "edit", "flagged": "flag"}
+"""The decision a line's status records; `flagged` records a flag (the contract carries no comment)."""
 
 
 def import_contract(store: Store, path: Path, annotator: str) -> ImportReport:

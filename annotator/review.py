@@ -21,8 +21,79 @@ from annotator.numbers import figure_values
 from annotator.schemas import Annotation, Document, Origin, annotation_class
 from annotator.store import Store, StoredAnnotation, manual_id
 
-STATUS_FILTERS = ("all", "unreviewed", "gold", "rejected")
+STATUS_FILTERS = ("all", "unreviewed", "gold", "rejected", "flagged")
 """The review screen's status filters, in the order `f` cycles them (each a `contract.status_filter`)."""
+
+
+ATTENTION_SCAN = 20
+"""Documents `next_attention` looks through after the current one (each is read and checked whole)."""
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Why an item needs a human: `urgency` 0 (a flag, a qa error) comes before 1 (the rest)."""
+
+    urgency: int
+    reason: str
+    """`flag`, `qa`, `grounding`, `disagreement` or `speaker`."""
+    message: str
+
+    def line(self, width: int = 60) -> str:
+        """The reason on one short line."""
+        return clip_words(f"{self.reason}: {self.message}", width)
+
+
+def attention_of(
+    document: Document, items: Sequence[StoredAnnotation], grounding: dict[str, tuple[float | None, str | None]]
+) -> dict[str, list[Attention]]:
+    """What needs a human in a document's items, item id → reasons, most urgent first.
+
+    A flag, and a `qa` finding on the item (errors are urgent, warnings not), whatever its status; on
+    undecided proposals also a span the engine's words were not found in verbatim (fuzzy grounding,
+    score under 1), two engines that disagree (proposals of one kind from different origins that
+    overlap with different fields) and an unresolved speaker (none, a pronoun, or a description).
+    """
+    from annotator.contract import ContractDocument, Item
+    # qa's pronouns, not `speakers.is_pronoun`: `speakers` reads the rules' analysis, an engine's.
+    from annotator.qa import _PRONOUNS, check_document, is_proper_name
+
+    found: dict[str, list[Attention]] = {}
+
+    def note(item_id: str | None, attention: Attention) -> None:
+        if item_id is not None:
+            found.setdefault(item_id, []).append(attention)
+
+    for item in items:
+        if item.status == "flagged":
+            note(item.id, Attention(0, "flag", "marked for discussion"))
+    for finding in check_document(ContractDocument(document, [Item.of(item) for item in items])):
+        if finding.item_id is not None and finding.check != "partial-review":
+            note(finding.item_id, Attention(0 if finding.severity == "error" else 1, "qa", finding.message))
+    open_items = sorted((item for item in items if item.status == "proposed" and item.proposal_id is not None),
+                        key=lambda item: (item.start, item.end))
+    for item in open_items:
+        score, method = grounding.get(item.id, (None, None))
+        if (method is not None and method != "exact") or (score is not None and score < 1):
+            note(item.id, Attention(1, "grounding", f"{method or 'fuzzy'} {score if score is not None else 0:.2f}"))
+        if item.kind == "quote":
+            speaker = item.fields().get("speaker")
+            if not isinstance(speaker, str) or not speaker.strip():
+                note(item.id, Attention(1, "speaker", "no speaker"))
+            elif speaker.strip().lower() in _PRONOUNS or not is_proper_name(speaker):
+                note(item.id, Attention(1, "speaker", f"{speaker!r} names nobody"))
+    for index, item in enumerate(open_items):
+        for other in open_items[index + 1:]:
+            if other.start >= item.end:
+                break  # items come by span: none later overlaps
+            if (other.kind == item.kind and other.origin_json != item.origin_json and other.start < item.end
+                    and other.fields() != item.fields()):
+                engine = other.origin().get("engine") or "another engine"
+                note(item.id, Attention(1, "disagreement", f"{engine} proposes other fields"))
+                note(other.id, Attention(1, "disagreement", f"{item.origin().get('engine') or 'another engine'} "
+                                                           "proposes other fields"))
+    for reasons in found.values():
+        reasons.sort(key=lambda attention: attention.urgency)
+    return found
 
 
 def draft_annotation(kind: str, start: int, end: int, document: str) -> Annotation:
@@ -51,9 +122,13 @@ class Reversal:
     kind: str
     text: str
     status: str
+    count: int = 1
+    """Decisions taken back or brought back together (a batch: `ReviewQueue.accept_rest`)."""
 
     def describe(self, verb: str) -> str:
-        """One line for the reviewer: "undid accept of quote “We will …” (now proposed)"."""
+        """One line for the reviewer: "undid accept of quote “We will …” (now proposed)", or "undid accept of 7 items"."""
+        if self.count > 1:
+            return f"{verb} {self.action} of {self.count} items"
         words = clip_words(self.text, 40)
         now = f" (now {self.status})" if self.status else ""
         return f"{verb} {self.action} of {self.kind} “{words}”{now}"
@@ -155,6 +230,7 @@ class ReviewQueue:
         self.all_items: list[StoredAnnotation] = []
         self.items: list[StoredAnnotation] = []
         self.position = 0
+        self._attention: tuple[Any, dict[str, list[Attention]]] | None = None
 
     # ---------------------------------------------------------------- navigation
 
@@ -242,7 +318,7 @@ class ReviewQueue:
         self._filter(self.current.id if self.current else None)
 
     def cycle_status_filter(self) -> str:
-        """all → unreviewed → gold → rejected → all; returns the new filter."""
+        """all → unreviewed → gold → rejected → flagged → all; returns the new filter."""
         self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]
         self._filter(self.current.id if self.current else None)
         return self.status_filter
@@ -350,7 +426,7 @@ class ReviewQueue:
         if shown is None:  # filtered out, or a withdrawn manual item: name it from the store
             shown = self.store.annotation(event["item_id"])
         return Reversal(event["action"], event["item_id"], event["kind"], shown.text if shown else "",
-                        shown.status if shown else "")
+                        shown.status if shown else "", event.get("count", 1))
 
     @staticmethod
     def _same(item: StoredAnnotation, annotation: Annotation) -> bool:
@@ -389,3 +465,82 @@ class ReviewQueue:
     def overall_progress(self) -> tuple[int, int]:
         """(reviewed, total) proposals in the whole store, every reviewer's decisions included (the store's tallies)."""
         return self.store.review_counts()
+
+    # ------------------------------------------------- batches, flags, notes, attention
+
+    def undecided(self) -> list[StoredAnnotation]:
+        """The current document's proposals nobody has decided on, every kind, whatever the filters show."""
+        return [item for item in self.all_items if item.proposal_id is not None and item.status == "proposed"]
+
+    def accept_rest(self) -> int:
+        """Accept every undecided proposal of the current document in one transaction (one batch, one undo step).
+
+        Returns how many were accepted; the current item stays where it was.
+        """
+        rest = self.undecided()
+        if rest:
+            self.store.record_decisions([item.id for item in rest], "accept", self.annotator)
+            self.reload()
+        return len(rest)
+
+    def flag(self, note: str = "") -> StoredAnnotation | None:
+        """Flag the current item for discussion with a short comment, and move on: it is neither gold nor rejected."""
+        item = self.current
+        if item is None:
+            return None
+        self.store.flag(item.id, self.annotator, note)
+        updated = self.store.annotation(item.id) or item
+        self.all_items = [updated if i.id == item.id else i for i in self.all_items]
+        self.items = [updated if i.id == item.id else i for i in self.items]
+        self.move(1)
+        return updated
+
+    def flag_note(self, item: StoredAnnotation) -> str | None:
+        """The comment of a flagged item's flag (None when it is not flagged or has none)."""
+        return self.store.flag_note(item.id) if item.status == "flagged" else None
+
+    def document_note(self) -> dict[str, Any] | None:
+        """The note in effect on the current document (`note`, `done`, `annotator`), or None."""
+        return self.store.document_note(self.document.id) if self.document is not None else None
+
+    def set_document_note(self, note: str, done: bool) -> None:
+        """Leave a note on the current document and say whether it is done."""
+        if self.document is None:
+            raise AnnotatorError("no document is open")
+        self.store.record_document_note(self.document.id, self.annotator, note, done)
+
+    def attention(self) -> dict[str, list[Attention]]:
+        """What needs a human in the current document, item id → reasons (most urgent first)."""
+        if self.document is None:
+            return {}
+        # Asked on every card: checked again only when an item changed.
+        key = (self.document.id, tuple((i.id, i.status, i.start, i.end, i.fields_json) for i in self.all_items))
+        if self._attention is None or self._attention[0] != key:
+            self._attention = (key, attention_of(self.document, self.all_items, self.store.grounding(self.document.id)))
+        return self._attention[1]
+
+    def next_attention(self, scan: int = ATTENTION_SCAN) -> Attention | None:
+        """Go to the next item that needs a human most: in this document (flags and qa errors first, then the
+        rest, each after the current item first), else in the following `scan` documents. None if none there."""
+        here = self.current.id if self.current else None
+        origin = self.document_ids[self.document_index]
+        order = [item.id for item in self.all_items]
+        start = order.index(here) + 1 if here in order else 0
+        for step in range(min(scan, len(self.document_ids)) + 1):
+            if step:
+                self.open((self.document_index + 1) % len(self.document_ids))
+                order, start = [item.id for item in self.all_items], 0
+            found = self.attention()
+            if not found:
+                continue
+            cyclic = order[start:] + order[:start]
+            cyclic = [item_id for item_id in cyclic if item_id in found and (step or item_id != here)]
+            if not cyclic:
+                continue
+            best = min(cyclic, key=lambda item_id: (found[item_id][0].urgency, cyclic.index(item_id)))
+            self.show_item(best)
+            return found[best][0]
+        if self.document_ids[self.document_index] != origin:
+            self.open(self.document_ids.index(origin), here)
+        return None
+

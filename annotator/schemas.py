@@ -23,7 +23,7 @@ from annotator.canonical import GOLD_STATUSES, STATUSES, document_id, to_json  #
 from annotator.numbers import figure_values  # the number reader the rules engine finds figures with
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
-Status = Literal["proposed", "accepted", "edited", "rejected", "added"]
+Status = Literal["proposed", "accepted", "edited", "rejected", "added", "flagged"]
 
 QuoteType = Literal["direct", "indirect", "mixed"]
 Qualifier = Literal["exact", "approximately", "at least", "at most", "range"]

@@ -53,8 +53,11 @@ def _build(path: Path, shape: dict):
                 document = documents[pick % len(documents)]
                 store.record_decision(f"m_{pick}", "add", "ann", _items(document.text, 1)[0], document_id=document.id)
             elif ids:
-                item = ids[pick % len(ids)]
-                annotation = _items(store.document(store.item_document(item)).text, 1)[0] if action == "edit" else None
+                item = ids[pick % len(ids)] if pick % 3 else f"m_{pick}"  # a third on items added by hand
+                where = store.item_document(item)
+                if where is None:
+                    continue
+                annotation = _items(store.document(where).text, 1)[0] if action == "edit" else None
                 store.record_decision(item, action, "ann", annotation if action == "edit" else None)
         except AnnotatorError:
             pass  # e.g. an edit that does not fit the item's kind
@@ -113,7 +116,7 @@ def test_indexed_queries_answer_as_a_walk_over_everything(tmp_path: Path, shape:
 
 
 def test_tab_over_the_whole_store_goes_where_a_walk_would(tmp_path: Path) -> None:
-    shape = {"proposals": [2, 0, 3, 1, 2], "decisions": [("accept", 0), ("accept", 1), ("reject", 2)],
+    shape = {"proposals": [2, 0, 3, 1, 2], "decisions": [("accept", 1), ("accept", 2), ("reject", 4)],
              "titles": [None] * 7}
     store, documents = _build(tmp_path / "labels.db", shape)
     whole = ReviewQueue(store, None, "ann")

@@ -39,7 +39,7 @@ document (`items.text` null). Longer ones keep it, so that reading it never walk
 DECISION_PATIENCE = 600.0
 """Seconds a reviewer's decision waits in all for a store that a bulk command holds, before it fails."""
 T = TypeVar("T")
-ACTIONS = ("accept", "edit", "reject", "add", "undo")
+ACTIONS = ("accept", "edit", "reject", "add", "undo", "flag")
 """What a decision event can be; a redo is the undone event recorded again (its `redoes` names the undo)."""
 MANUAL_ORIGIN = {"engine": "manual", "model": None, "prompt": None}
 """The provenance of an item a reviewer added by hand."""
@@ -96,6 +96,10 @@ class DocumentSummary:
     added: int
     failures: int = 0
     """What the engine failed to do on it (requests without an answer, proposals it could not place)."""
+    note: str | None = None
+    """The reviewer's note on the document in effect (`Store.record_document_note`), if any."""
+    done: bool = False
+    """A reviewer marked the document done."""
 
     @property
     def percent_reviewed(self) -> float:
@@ -165,7 +169,7 @@ SELECT {columns} FROM (
     LEFT JOIN decisions d ON d.id = i.decision
     LEFT JOIN annotators a ON a.n = d.annotator
     LEFT JOIN decisions c ON c.id = i.content
-    WHERE (i.proposal = 1 OR i.status IS NOT NULL) AND {item_filter}
+    WHERE (i.proposal = 1 OR i.status IN ('added', 'flagged')) AND {item_filter}
 ) items
 WHERE {outer_filter}
 ORDER BY document_order, start, "end", kind, id
@@ -537,11 +541,14 @@ class Store:
             "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.proposal = 1), "
             "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND i.status IS NOT NULL), "
             "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.status = 'added'), "
-            "(SELECT count(*) FROM proposal_failures f WHERE f.doc = d.n) "
+            "(SELECT count(*) FROM proposal_failures f WHERE f.doc = d.n), "
+            # The note in effect: one step down `document_notes_document` for each row of the page.
+            "(SELECT n.note FROM document_notes n WHERE n.doc = d.n ORDER BY n.id DESC LIMIT 1), "
+            "coalesce((SELECT n.done FROM document_notes n WHERE n.doc = d.n ORDER BY n.id DESC LIMIT 1), 0) "
             f"FROM ({listed} LIMIT ? OFFSET ?) page JOIN documents d ON d.n = page.n ORDER BY page.rank",
             [*params, limit, offset],
         )
-        return [DocumentSummary(*row) for row in rows]
+        return [DocumentSummary(*row[:7], note=row[7] or None, done=bool(row[8])) for row in rows]
 
     def count_documents(self, document_ids: Sequence[str] | None = None, search: str = "", unfinished: bool = False) -> int:
         """How many documents `document_summaries` lists with these filters, in all."""
@@ -616,7 +623,8 @@ class Store:
                     raise
 
     def _append_decision(
-        self, item_id: str, action: str, annotator: str, annotation: Annotation | None, document_id: str | None
+        self, item_id: str, action: str, annotator: str, annotation: Annotation | None, document_id: str | None,
+        note: str | None = None, batch: str | None = None,
     ) -> int:
         with self.transaction():
             item = self.conn.execute(
@@ -644,9 +652,9 @@ class Store:
                     # An added item stays "added" when corrected: no model proposed it.
                     action = "add"
             cursor = self.conn.execute(
-                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, annotator, session, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [number, action, *_edited(annotation), self._number("annotators", annotator),
+                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, note, batch, annotator, "
+                "session, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [number, action, *_edited(annotation), note, batch, self._number("annotators", annotator),
                  self._number("sessions", self.session), now()],
             )
         return int(cursor.lastrowid or 0)
@@ -654,9 +662,10 @@ class Store:
     def undo(self, annotator: str | None = None) -> dict[str, Any] | None:
         """Undo the latest decision still in effect (by `annotator`, if given) with an undo event.
 
-        Returns the decision undone (`id`, `item_id`, `document_id`, `kind`, `action`), or None when
-        there is nothing left to undo. Undo is unlimited: each call walks one decision further back,
-        across documents and sessions.
+        Returns the decision undone (`id`, `item_id`, `document_id`, `kind`, `action`, and `count`, the
+        decisions undone), or None when there is nothing left to undo. Undo is unlimited: each call walks
+        one step further back, across documents and sessions. A decision taken in a batch
+        (`record_decisions`) is one step with its batch: every decision of it still in effect is undone.
         """
         return self._patiently(lambda: self._undo(annotator))
 
@@ -671,20 +680,26 @@ class Store:
             ).fetchone()
             if row is None:
                 return None
-            self.conn.execute(
-                "INSERT INTO decisions (item, action, undoes, annotator, session, created_at) "
-                "SELECT item, 'undo', id, ?, ?, ? FROM decisions WHERE id = ?",
-                [self._number("annotators", annotator or "unknown"), self._number("sessions", self.session), now(),
-                 row[0]],
-            )
-        return dict(zip(("id", "item_id", "document_id", "kind", "action"), row))
+            # A decision taken in a batch (`record_decisions`) is undone with the rest of its batch still in
+            # effect, newest first, each undo carrying the batch too.
+            count = self.conn.execute(
+                "INSERT INTO decisions (item, action, undoes, batch, annotator, session, created_at) "
+                "SELECT d.item, 'undo', d.id, d.batch, :who, :session, :at FROM decisions d "
+                "WHERE d.id = :id OR (d.batch IS NOT NULL AND d.batch = (SELECT batch FROM decisions WHERE id = :id) "
+                "AND d.action != 'undo' AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)) "
+                "ORDER BY d.id DESC",
+                {"who": self._number("annotators", annotator or "unknown"),
+                 "session": self._number("sessions", self.session), "at": now(), "id": row[0]},
+            ).rowcount
+        return {**dict(zip(("id", "item_id", "document_id", "kind", "action"), row)), "count": count}
 
     def redo(self, annotator: str) -> dict[str, Any] | None:
         """Take back `annotator`'s latest undo that is still undone: its decision is recorded again.
 
         The new event is a copy of the undone decision (action, span, fields) naming the undo it takes
         back in `redoes`. Only undos made since the annotator's last new decision can be redone, latest
-        first, as in an editor. Returns the decision redone (as `undo()` does), or None.
+        first, as in an editor. An undone batch comes back whole. Returns the decision redone (as `undo()`
+        does, `count` the decisions redone), or None.
         """
         return self._patiently(lambda: self._redo(annotator))
 
@@ -700,13 +715,19 @@ class Store:
             ).fetchone()
             if row is None:
                 return None
+            # The undo of a batch's decision brings back every decision of the batch still undone, oldest first.
             cursor = self.conn.execute(
-                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, redoes, annotator, session, "
-                "created_at) SELECT item, action, start, \"end\", text, fields, origin, ?, ?, ?, ? FROM decisions "
-                "WHERE id = ?",
-                [row[0], self._number("annotators", annotator), self._number("sessions", self.session), now(), row[1]],
+                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, note, batch, redoes, "
+                "annotator, session, created_at) SELECT d.item, d.action, d.start, d.\"end\", d.text, d.fields, "
+                "d.origin, d.note, d.batch, u.id, :who, :session, :at FROM decisions u JOIN decisions d ON d.id = u.undoes "
+                "WHERE u.id = :undo OR (d.batch IS NOT NULL AND u.batch = (SELECT batch FROM decisions WHERE id = :done) "
+                "AND u.action = 'undo' AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.redoes = u.id)) "
+                "ORDER BY d.id",
+                {"who": self._number("annotators", annotator), "session": self._number("sessions", self.session),
+                 "at": now(), "undo": row[0], "done": row[1]},
             )
-        return {"id": int(cursor.lastrowid or 0), **dict(zip(("item_id", "document_id", "kind", "action"), row[2:]))}
+        return {"id": int(cursor.lastrowid or 0), **dict(zip(("item_id", "document_id", "kind", "action"), row[2:])),
+                "count": cursor.rowcount}
 
     def item_document(self, item_id: str) -> str | None:
         """The document a proposal or added item belongs to, or None if the id is unknown."""
@@ -836,15 +857,17 @@ class Store:
         return None
 
     def fully_reviewed_document_ids(self) -> list[str]:
-        """Documents with a decision on every proposal (and at least one decision), in the order added.
+        """Documents with a decision on every proposal (and at least one decision), none flagged, in the order added.
 
         Only these have complete gold: a proposal nobody has decided on yet is neither gold nor a
-        negative, so a document still under review is left out of an evaluation.
+        negative, nor is a flagged item (marked for discussion), so a document still under review is
+        left out of an evaluation.
         """
-        # Nothing undecided first: that look is a partial index's, the other reads a few items at most.
+        # Nothing undecided or flagged first: those looks are partial indexes', the other reads a few items at most.
         return [row[0] for row in self.conn.execute(
             "SELECT d.id FROM documents d "
             "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND i.status IS NULL) "
+            "AND NOT EXISTS (SELECT 1 FROM items f INDEXED BY items_flagged WHERE f.doc = d.n AND f.status = 'flagged') "
             "AND EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.status IS NOT NULL) ORDER BY d.n"
         )]
 
@@ -941,6 +964,85 @@ class Store:
             "AND speaker IS NOT NULL GROUP BY speaker ORDER BY max(d.id) DESC LIMIT ?",
             [limit],
         )]
+
+    # ------------------------------------------------------- batches, flags, document notes
+
+    def record_decisions(self, item_ids: Sequence[str], action: str, annotator: str) -> str:
+        """Append `action` (accept or reject) on each item in one transaction, as one batch; return the batch.
+
+        Undo and redo take a batch as one step (`undo()`, `redo()`).
+        """
+        if action not in ("accept", "reject"):
+            raise AnnotatorError(f"a batch records accept or reject decisions, not {action!r}")
+        batch = "b_" + uuid.uuid4().hex[:20]
+
+        def write() -> str:
+            with self.transaction():
+                for item_id in item_ids:
+                    self._append_decision(item_id, action, annotator, None, None, batch=batch)
+            return batch
+
+        return self._patiently(write)
+
+    def flag(self, item_id: str, annotator: str, note: str = "") -> int:
+        """Flag an item for discussion with a short comment (its `note`); return the decision's id.
+
+        A flagged item is neither gold nor rejected, and its document's gold is incomplete until the flag
+        is undone or followed by another decision.
+        """
+        return self._patiently(lambda: self._append_decision(item_id, "flag", annotator, None, None,
+                                                             note=note.strip() or None))
+
+    def flag_note(self, item_id: str) -> str | None:
+        """The comment of the flag in effect on an item (None: not flagged, or flagged without one)."""
+        row = self.conn.execute(
+            "SELECT d.note FROM items i JOIN decisions d ON d.id = i.decision WHERE i.id = ? AND d.action = 'flag'",
+            [item_id],
+        ).fetchone()
+        return row[0] if row else None
+
+    def flagged_document_ids(self) -> list[str]:
+        """Documents with a flagged item, in the order added (the partial index `items_flagged`)."""
+        return [row[0] for row in self.conn.execute(
+            "SELECT d.id FROM (SELECT DISTINCT doc FROM items INDEXED BY items_flagged WHERE status = 'flagged') f "
+            "JOIN documents d ON d.n = f.doc ORDER BY d.n"
+        )]
+
+    def record_document_note(self, document_id: str, annotator: str, note: str, done: bool) -> int:
+        """Leave a note on a document and say whether it is done; the latest one is in effect. Returns its id."""
+
+        def write() -> int:
+            with self.transaction():
+                cursor = self.conn.execute(
+                    "INSERT INTO document_notes (doc, note, done, annotator, session, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [self._document_number(document_id), note.strip(), int(done),
+                     self._number("annotators", annotator), self._number("sessions", self.session), now()],
+                )
+            return int(cursor.lastrowid or 0)
+
+        return self._patiently(write)
+
+    def document_note(self, document_id: str) -> dict[str, Any] | None:
+        """The note in effect on a document (`note`, `done`, `annotator`, `created_at`), or None."""
+        cursor = self.conn.execute(
+            "SELECT n.note, n.done, a.name AS annotator, n.created_at FROM document_notes n "
+            "JOIN annotators a ON a.n = n.annotator WHERE n.doc = (SELECT n FROM documents WHERE id = ?) "
+            "ORDER BY n.id DESC LIMIT 1",
+            [document_id],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return {"note": row[0], "done": bool(row[1]), "annotator": row[2], "created_at": row[3]}
+
+    def grounding(self, document_id: str) -> dict[str, tuple[float | None, str | None]]:
+        """How each proposal of a document was grounded: item id → (score, method)."""
+        return {row[0]: (row[1], row[2]) for row in self.conn.execute(
+            "SELECT i.id, i.grounding_score, i.grounding_method FROM items i "
+            "WHERE i.doc = (SELECT n FROM documents WHERE id = ?) AND i.proposal = 1",
+            [document_id],
+        )}
 
 
 def _process_started(pid: int) -> str | None:

@@ -307,8 +307,10 @@ _ITEM_STATUS = """CASE
     ELSE 'accepted' END"""
 _IN_EFFECT = "NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)"
 # The label an item is counted under in `tallies`: a proposal's status (`proposed` while undecided),
-# `added` for an item added by hand that stands; null (not counted) for one withdrawn.
-_TALLY_STATUS = "CASE WHEN {row}.proposal THEN coalesce({row}.status, 'proposed') ELSE {row}.status END"
+# `added` (or `flagged`) for an item added by hand that stands; null (not counted) for one withdrawn
+# (its add undone, or rejected).
+_TALLY_STATUS = ("CASE WHEN {row}.proposal THEN coalesce({row}.status, 'proposed') "
+                 "WHEN {row}.status IN ('added', 'flagged') THEN {row}.status END")
 _TRIGGERS = f"""
 CREATE TRIGGER items_counted AFTER INSERT ON items WHEN NEW.proposal = 1 OR NEW.status IS NOT NULL
 BEGIN
@@ -515,8 +517,40 @@ def m006_store_each_id_once(db: Database) -> None:
     )
 
 
+def m007_document_notes(db: Database) -> None:
+    """A reviewer's notes on a document and marks that it is done, flags found by document, batches by value.
+
+    `document_notes` is an append-only log like `decisions`: each row is a document's note (and its
+    done mark) as a reviewer left it; the latest row of a document is the one in effect. Nothing is
+    rebuilt: one new table and three partial or small indexes.
+    """
+    db.executescript(
+        """
+        CREATE TABLE document_notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            doc INTEGER NOT NULL REFERENCES documents(n),
+            note TEXT NOT NULL,               -- '' when the reviewer left no words
+            done INTEGER NOT NULL CHECK (done IN (0, 1)),  -- the reviewer marked the document done
+            annotator INTEGER NOT NULL REFERENCES annotators(n),
+            session INTEGER NOT NULL REFERENCES sessions(n),
+            created_at TEXT NOT NULL
+        );
+        -- A document's latest note: one step down this index, for each row of a page of the document list.
+        CREATE INDEX document_notes_document ON document_notes(doc, id);
+        CREATE TRIGGER document_notes_no_update BEFORE UPDATE ON document_notes
+        BEGIN SELECT RAISE(ABORT, 'document notes are append-only'); END;
+        CREATE TRIGGER document_notes_no_delete BEFORE DELETE ON document_notes
+        BEGIN SELECT RAISE(ABORT, 'document notes are append-only'); END;
+        -- Flagged items by document: what keeps a document out of the gold, found without a scan.
+        CREATE INDEX items_flagged ON items(doc) WHERE status = 'flagged';
+        -- The decisions taken as one step: undo and redo take them whole.
+        CREATE INDEX decisions_batch ON decisions(batch) WHERE batch IS NOT NULL;
+        """
+    )
+
+
 MIGRATIONS = [m001_initial, m002_proposal_provenance, m003_eval_runs, m004_item_content_and_redo, m005_run_owner,
-              m006_store_each_id_once]
+              m006_store_each_id_once, m007_document_notes]
 
 REBUILDS = {"m006_store_each_id_once"}
 """Migrations that rebuild the tables: the file is compacted after them."""

@@ -46,6 +46,10 @@ REVIEW_BINDINGS = [
     Binding("right_square_bracket", "speaker_quote(1)", "Speaker's next quote", id="speaker_next_quote", show=False),
     Binding("left_square_bracket", "speaker_quote(-1)", "Speaker's previous quote", id="speaker_previous_quote",
             show=False),
+    Binding("A", "accept_rest", "Accept rest", id="accept_rest", show=False),
+    Binding("exclamation_mark", "flag", "Flag", id="flag", show=False),
+    Binding("N", "document_note", "Document note", id="document_note", show=False),
+    Binding("g", "next_attention", "Needs attention", id="next_attention", show=False),
 ]
 """The review screen's keys."""
 
@@ -109,6 +113,16 @@ SPEAKER_QUOTES_BINDINGS = [
 ]
 """Keys of the list of a speaker's quotes."""
 
+FLAG_BINDINGS = [Binding("escape", "cancel", "Cancel", id="flag_cancel", priority=True)]
+"""Keys of the flag comment box (`enter` flags, with or without a comment)."""
+
+NOTE_BINDINGS = [
+    Binding("ctrl+s", "save", "Save", id="note_save", priority=True),
+    Binding("ctrl+d", "toggle_done", "Done on/off", id="note_done", priority=True),
+    Binding("escape", "cancel", "Cancel", id="note_cancel", priority=True),
+]
+"""Keys of the document note (`enter` in the note saves too)."""
+
 CONFIRM_BINDINGS = [
     Binding("y,enter", "confirm", "Yes", id="confirm_yes", priority=True),
     Binding("n,escape", "cancel", "No", id="confirm_no", priority=True),
@@ -117,7 +131,7 @@ CONFIRM_BINDINGS = [
 
 ALL_BINDINGS = (
     REVIEW_BINDINGS + SPAN_BINDINGS + EDIT_BINDINGS + DOCUMENTS_BINDINGS + HELP_BINDINGS + APP_BINDINGS
-    + SPEAKER_PICK_BINDINGS + SPEAKER_QUOTES_BINDINGS + CONFIRM_BINDINGS
+    + SPEAKER_PICK_BINDINGS + SPEAKER_QUOTES_BINDINGS + CONFIRM_BINDINGS + FLAG_BINDINGS + NOTE_BINDINGS
 )
 
 

@@ -18,6 +18,8 @@ PAGE = 200
 """Rows held in the table at once: more than any terminal shows."""
 COUNTS = ("proposals", "added", "reviewed", "failures")
 """The columns after the title and the source."""
+NOTE_WIDTH = 16
+"""Characters of a document's note the list shows (its `note` column, after the source)."""
 
 
 class DocumentsModal(ModalScreen["int | None"]):
@@ -46,7 +48,7 @@ class DocumentsModal(ModalScreen["int | None"]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("title", "source", *COUNTS)
+        table.add_columns("title", "source", "note", *COUNTS)
         self._refresh(at=self.current)
         table.focus()
 
@@ -82,13 +84,16 @@ class DocumentsModal(ModalScreen["int | None"]):
     def _fill(self, table: DataTable, at: int) -> None:
         table.clear()
         # The counts keep their columns; the title and the source's file name share what is left.
-        room = max(self.size.width - sum(len(name) + 2 for name in COUNTS) - 6, 24)
+        room = max(self.size.width - sum(len(name) + 2 for name in COUNTS) - NOTE_WIDTH - 8, 24)
         for summary in self.rows:
             source = summary.source.rsplit("/", 1)[-1]
             source = source if len(source) <= room // 3 else "…" + source[-(room // 3 - 1):]
+            # A document marked done says so before its title.
+            title = ("✓ " if summary.done else "") + (summary.title or "–")
             table.add_row(
-                clip_words(summary.title or "–", room - len(source)), source, str(summary.proposals),
-                str(summary.added), f"{summary.percent_reviewed:.0f}%", str(summary.failures or ""), key=summary.id,
+                clip_words(title, room - len(source)), source, clip_words(summary.note or "", NOTE_WIDTH),
+                str(summary.proposals), str(summary.added), f"{summary.percent_reviewed:.0f}%",
+                str(summary.failures or ""), key=summary.id,
             )
         if self.rows:
             table.move_cursor(row=at - self.first_row, animate=False)

@@ -155,6 +155,12 @@ class ReviewScreen(Screen[None]):
         lines += [change_line(change) for change in self.queue.changes(item)]
         if item.annotator:
             lines.append(f"[dim]by[/] {escape(item.annotator)}")
+        if item.status == "flagged":
+            lines.append(f"[yellow]flag[/]: {shown(self.queue.flag_note(item))}")
+        for attention in self.queue.attention().get(item.id, []):
+            if attention.reason == "qa":
+                style = "red" if attention.urgency == 0 else "yellow"
+                lines.append(f"[{style}]{escape(attention.line(max(width - 2, 20)))}[/]")
         if failed:
             lines += ["", failed]
         return Text.from_markup("\n".join(lines))
@@ -191,6 +197,14 @@ class ReviewScreen(Screen[None]):
             "reviewed {}/{} in the store ({:.0f}%)".format(*overall, 100 * overall[0] / max(overall[1], 1)),
             f"showing {kinds} · {queue.status_filter}",
         ]
+        # The document's note shares the title's line (a short screen has no line to spare): done is a ✓ before it.
+        note = queue.document_note()
+        if note is not None and (note["note"] or note["done"]):
+            name = clip_words((document.title or document.source) if document else "", self._width("#progress") // 2)
+            mark = "[green]✓[/] " if note["done"] else ""
+            room = max(self._width("#progress") - len(name) - 9, 8)
+            said = f" [dim]note[/] {escape(clip_words(note['note'], room))}" if note["note"] else ""
+            lines[0] = f"{mark}[b]{escape(name)}[/]{said}"
         if self.notice:
             lines.append(f"[yellow]{escape(self.notice)}[/]")
         return Text.from_markup("\n".join(lines))
@@ -537,6 +551,74 @@ class ReviewScreen(Screen[None]):
             return
         if filters != (self.queue.kinds, self.queue.status_filter):
             self.notice = "filters cleared to show that quote"
+            self.show_document()
+        else:
+            self.show_current()
+
+    # ------------------------------------------------- batches, flags, notes, attention
+
+    def action_accept_rest(self) -> None:
+        """Accept every undecided item of this document, after saying how many of each kind: one undo step."""
+        from annotator.tui.screens.confirm import ConfirmModal
+
+        rest = self.queue.undecided()
+        if not rest:
+            self.notify("nothing undecided in this document", timeout=3)
+            return
+        kinds: dict[str, int] = {}
+        for item in rest:
+            kinds[item.kind] = kinds.get(item.kind, 0) + 1
+        plural = {"quote": "quotes", "figure": "figures", "stance": "stances"}
+        each = ", ".join(f"{count} {kind if count == 1 else plural.get(kind, kind + 's')}" for kind, count in kinds.items())
+        count = len(rest)
+        question = f"Accept {count} undecided item{'s' if count != 1 else ''} ({each})?"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                accepted = self.queue.accept_rest()
+                self.notice = f"accepted {accepted} item{'s' if accepted != 1 else ''}"
+                self.show_document()
+
+        self.app.push_screen(ConfirmModal(question, title="Accept the rest"), answered)
+
+    def action_flag(self) -> None:
+        """Flag the current item for discussion with a short comment: neither gold nor rejected."""
+        from annotator.tui.screens.flag import FlagModal
+
+        item = self.queue.current
+        if item is None:
+            return
+
+        def flagged(note: str | None) -> None:
+            if note is not None:
+                self._after_decision(self.queue.flag(note))
+
+        self.app.push_screen(FlagModal(f"{item.kind}: {clip_words(item.text, 60)}"), flagged)
+
+    def action_document_note(self) -> None:
+        """Leave a note on this document, and mark it done (or not)."""
+        from annotator.tui.screens.document_note import DocumentNoteModal
+
+        document = self.queue.document
+        if document is None:
+            return
+        note = self.queue.document_note() or {"note": "", "done": False}
+
+        def saved(result: tuple[str, bool] | None) -> None:
+            if result is not None:
+                self.queue.set_document_note(*result)
+                self.notice = "document marked done" if result[1] else "note saved"
+                self.query_one("#progress", Static).update(self.progress(), layout=False)
+
+        title = f"Note on {clip_words(document.title or document.source, 50)}"
+        self.app.push_screen(DocumentNoteModal(title, note["note"], note["done"]), saved)
+
+    def action_next_attention(self) -> None:
+        """Go to the next item that needs a human most: flags and qa errors first, here then in the next documents."""
+        before = self.queue.document_index
+        found = self.queue.next_attention()
+        self.notice = found.line(60) if found else "nothing needs attention here or in the next documents"
+        if self.queue.document_index != before:
             self.show_document()
         else:
             self.show_current()
