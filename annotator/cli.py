@@ -650,19 +650,19 @@ def qa(
     from annotator.contract import status_filter
 
     kinds = _check_kinds(kind)
-    try:
-        status_filter(status)
-        if file is not None:
-            documents = checks.documents_from_file(file, status, kinds)
-        else:
-            with store_at(settings_of(ctx, db=db).db, must_exist=True) as store:
-                documents = checks.documents_from_store(store, status, kinds)
-    except AnnotatorError as error:
-        raise fail(str(error)) from None
     # Thresholds left unset keep the core's defaults, which say why they are what they are.
     thresholds = {"event_threshold": event_threshold, "subject_threshold": subject_threshold}
     chosen = {name: value for name, value in thresholds.items() if value is not None}
-    report = checks.check_documents(documents, **chosen)
+    try:
+        status_filter(status)
+        # The documents stream through the checks: a bad line of a file fails when reading reaches it.
+        if file is not None:
+            report = checks.check_documents(checks.documents_from_file(file, status, kinds), **chosen)
+        else:
+            with store_at(settings_of(ctx, db=db).db, must_exist=True) as store:
+                report = checks.check_documents(checks.documents_from_store(store, status, kinds), **chosen)
+    except AnnotatorError as error:
+        raise fail(str(error)) from None
     if as_json:
         import json
 

@@ -36,11 +36,20 @@ Across documents, a section of the report rather than a finding: documents about
 (`group_events`: Jaccard overlap of their distinctive proper names, `EVENT_THRESHOLD`) whose
 figures count the same thing (same canonical unit, subjects alike by `SUBJECT_THRESHOLD`) with different
 values (`disagreeing_figures`).
+
+`check_documents` is linear in documents: it reads them as a stream, checks each as it arrives, and
+keeps of each only what the comparison across documents needs (`Coverage`: its distinctive names
+as numbers, its figures). Documents that may report one event are found through an index from
+name to documents, never by comparing all pairs; a name in more than `COMMON_NAME_DOCUMENTS`
+documents proposes no pair (it says nothing about which event a document reports), though it still
+counts in the overlap of a pair that other names propose.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -50,7 +59,8 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from annotator import contract
-from annotator.contract import ContractDocument, Item, read_contract, status_filter
+from annotator.contract import ContractDocument, Item, iter_contract, status_filter
+from annotator.errors import AnnotatorError
 from annotator.lexicon import CAPITAL_STOPWORDS, DAYS_MONTHS, JOINERS, PARTICLES, TITLES
 from annotator.names import APOSTROPHES, fold, inside_quotation, normalise_name
 from annotator.numbers import canonical_unit
@@ -63,6 +73,14 @@ EVENT_THRESHOLD = 0.15
 
 Measured: the two seed articles (Belfast Telegraph, Al Jazeera) overlap 0.22; a wire story on
 Ukraine, a markets story and a US story overlap them and each other 0.07 at most.
+"""
+COMMON_NAME_DOCUMENTS = 100
+"""Most documents a name may be in and still propose that two of them report one event.
+
+A name in more documents (an agency, a capital, "Security Council") says nothing about which event
+a document reports: it proposes no pair, so that qa stays linear in documents (each name costs at
+most this many comparisons per document), though it still counts in the overlap of a pair that
+rarer names propose. A store of at most this many documents is grouped as if every pair were compared.
 """
 SUBJECT_THRESHOLD = 70.0
 """Least rapidfuzz `token_set_ratio` of two figures' subjects (unit word removed) to count the same thing.
@@ -129,7 +147,7 @@ class Finding:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FigureSide:
     """One figure of a disagreeing pair, with what a reader needs to compare it."""
 
@@ -247,16 +265,33 @@ def checked_document(
 
 def documents_from_store(
     store: Store, status: str = "all", kinds: Sequence[str] | None = None
-) -> list[ContractDocument]:
+) -> Iterator[ContractDocument]:
     """The store's documents with their items that pass the filters, as `export` selects them (partly
-    reviewed documents included, so that their partial gold is reported)."""
-    return list(contract.documents_from_store(store, status, kinds, partial=True))
+    reviewed documents included, so that their partial gold is reported), read one at a time."""
+    return contract.documents_from_store(store, status, kinds, partial=True)
 
 
-def documents_from_file(path: Path, status: str = "all", kinds: Sequence[str] | None = None) -> list[ContractDocument]:
-    """A contract JSONL file's documents with their items that pass the filters (AnnotatorError if bad)."""
+def documents_from_file(
+    path: Path, status: str = "all", kinds: Sequence[str] | None = None
+) -> Iterator[ContractDocument]:
+    """A contract JSONL file's documents with their items that pass the filters, read one line at a time.
+
+    An unknown status fails at once; a bad line (or no document at all) is an AnnotatorError
+    `FILE:LINE: problem` when reading reaches it.
+    """
     statuses = status_filter(status)
-    return [document.only(statuses, kinds or None) for document in read_contract(path)]
+
+    def read() -> Iterator[ContractDocument]:
+        found = False
+        for _, document in iter_contract(path):
+            found = True
+            yield document.only(statuses, kinds or None)
+        if not found:
+            from annotator.ingest import shown
+
+            raise AnnotatorError(f"{shown(path)}: no documents")
+
+    return read()
 
 
 # ---------------------------------------------------------------------------- names
@@ -304,10 +339,31 @@ def same_source(a: str, b: str) -> bool:
     )
 
 
+class _FoldedCharacters(dict[int, str]):
+    """`names.fold` of each character, worked out when first met.
+
+    `fold` maps a text character by character (case folding and compatibility decomposition are per
+    character, and the marks that canonical reordering moves are the ones it drops), so a whole
+    text is folded by `str.translate` with this table, at C speed, instead of one character at a time.
+    """
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = fold(chr(code))
+        return folded
+
+
+_FOLDED = _FoldedCharacters()
+
+
+def fold_text(text: str) -> str:
+    """`names.fold(text)`, for a long text: the same string, faster (`_FoldedCharacters`)."""
+    return text.translate(_FOLDED)
+
+
 def document_words(text: str) -> set[str]:
     """Every word of a text, folded as `name_words` folds a name's words."""
     words = set()
-    for word in _NAME_WORD.findall(fold(text)):
+    for word in _NAME_WORD.findall(fold_text(text)):
         words.add(word)
         words.add(word.removesuffix("'s"))
     return words
@@ -325,18 +381,30 @@ def opens_sentence(text: str, at: int) -> bool:
 def distinctive_names(text: str) -> set[str]:
     """The proper names that say what a text is about: capitalised words of two letters or more,
     not opening a sentence, not days, months, titles or sentence words, folded (`Khan`, `Sheikhoun`)."""
-    names = set()
+    names: set[str] = set()
     for match in _CAPITALISED.finditer(text):
-        if opens_sentence(text, match.start()):
-            continue  # a sentence's first word is capitalised whatever it is
-        for part in match.group().split("-"):
-            part = part.translate(APOSTROPHES).removesuffix("'s")
-            if len(part) < 2 or not part[:1].isupper():
-                continue
-            folded = fold(part)
-            if folded not in _NOT_NAMES and folded not in PARTICLES:
-                names.add(folded)
+        parts = _name_parts(match.group())
+        # A sentence's first word is capitalised whatever it is.
+        if parts and not opens_sentence(text, match.start()):
+            names.update(parts)
     return names
+
+
+# Words recur across documents (names, and every sentence word): folding each once keeps the
+# comparison across documents cheap per document.
+@functools.lru_cache(maxsize=1 << 12)
+def _name_parts(word: str) -> tuple[str, ...]:
+    """The names a word holds wherever it stands: its capitalised parts (split at hyphens) of two letters
+    or more, folded, that are not days, months, titles, sentence words or particles."""
+    parts = []
+    for part in word.split("-"):
+        part = part.translate(APOSTROPHES).removesuffix("'s")
+        if len(part) < 2 or not part[:1].isupper():
+            continue
+        folded = fold(part)
+        if folded not in _NOT_NAMES and folded not in PARTICLES:
+            parts.append(folded)
+    return tuple(parts)
 
 
 # ---------------------------------------------------------------------------- per item
@@ -532,20 +600,46 @@ def _check_names(document: ContractDocument) -> list[Finding]:
             forms.setdefault(name, []).append(record)
     names = list(forms)
     findings = []
-    for index, a in enumerate(names):
-        for b in names[index + 1 :]:
-            if not same_source(a, b):
-                continue
-            # The shorter form is the likelier one to fix: it is where the item is shown.
-            short, long = sorted((a, b), key=lambda name: (len(name_words(name)), len(name)))
-            first = forms[short][0]
-            findings.append(_finding(
-                document, first, "error", "canonical-name",
-                f"{short!r} ({_ids(forms[short])}) and {long!r} ({_ids(forms[long])}) are one source written "
-                "two ways; use one canonical name",
-                forms=[NameForm(name, [record.get("id") for record in forms[name]]) for name in (short, long)],
-            ))
+    for index, other in _name_pairs(names):
+        a, b = names[index], names[other]
+        if not same_source(a, b):
+            continue
+        # The shorter form is the likelier one to fix: it is where the item is shown.
+        short, long = sorted((a, b), key=lambda name: (len(name_words(name)), len(name)))
+        first = forms[short][0]
+        findings.append(_finding(
+            document, first, "error", "canonical-name",
+            f"{short!r} ({_ids(forms[short])}) and {long!r} ({_ids(forms[long])}) are one source written "
+            "two ways; use one canonical name",
+            forms=[NameForm(name, [record.get("id") for record in forms[name]]) for name in (short, long)],
+        ))
     return findings
+
+
+def _name_pairs(names: Sequence[str]) -> list[tuple[int, int]]:
+    """The pairs of `names` (by position, each in order, the pairs in order) that `same_source` may join.
+
+    Found through an index, not by trying every pair: two names are one source only when they are
+    equal once normalised, or when every word of one is a word of the other, so each name is paired
+    with the names of its normal form and with those that hold its rarest word.
+    """
+    by_form: dict[str, list[int]] = {}
+    by_word: dict[str, list[int]] = {}
+    words_of: list[set[str]] = []
+    for index, name in enumerate(names):
+        by_form.setdefault(normalise_name(name), []).append(index)
+        words = set(name_words(name)) if not _COMPOUND.search(name) else set()
+        words_of.append(words)
+        for word in words:
+            by_word.setdefault(word, []).append(index)
+    pairs: set[tuple[int, int]] = set()
+    for indices in by_form.values():
+        pairs.update((a, b) for position, a in enumerate(indices) for b in indices[position + 1 :])
+    for index, words in enumerate(words_of):
+        if words and is_proper_name(names[index]):
+            rarest = min(words, key=lambda word: len(by_word[word]))
+            pairs.update((min(index, other), max(index, other)) for other in by_word[rarest] if other != index)
+    return sorted(pairs)
 
 
 def _ids(records: Sequence[Mapping[str, Any]]) -> str:
@@ -561,51 +655,149 @@ def name_overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(union) if union else 0.0
 
 
-def group_events(documents: Sequence[ContractDocument], threshold: float = EVENT_THRESHOLD) -> list[Event]:
+def group_events(documents: Iterable[ContractDocument], threshold: float = EVENT_THRESHOLD) -> list[Event]:
     """Documents reporting one event: linked when their `distinctive_names` overlap at least `threshold`.
 
     Linked documents chain into one event (single linkage); an event has two documents or more, in
     the order given. Its similarity is the weakest link inside it, its shared names those all its
-    documents have. Only documents that share a name are compared, so unrelated ones cost nothing.
+    documents have. Only documents that share a name held by at most `COMMON_NAME_DOCUMENTS`
+    documents are compared (`Coverage.groups`), so unrelated ones cost nothing.
     """
-    names = [distinctive_names(document.text) for document in documents]
-    holders: dict[str, list[int]] = {}
-    for index, found in enumerate(names):
-        for name in found:
-            holders.setdefault(name, []).append(index)
-    shared: Counter[tuple[int, int]] = Counter()
-    for indices in holders.values():
-        for position, i in enumerate(indices):
-            for j in indices[position + 1 :]:
-                shared[(i, j)] += 1
-    parent = list(range(len(documents)))
+    coverage = Coverage.of(documents)
+    return coverage.events(coverage.groups(threshold))
 
-    def root(index: int) -> int:
-        while parent[index] != index:
-            index = parent[index]
-        return index
 
-    links: dict[tuple[int, int], float] = {}
-    for (i, j), count in sorted(shared.items()):
-        overlap = count / (len(names[i]) + len(names[j]) - count)
-        if overlap >= threshold:
-            links[(i, j)] = overlap
-            parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for index in range(len(documents)):
-        groups.setdefault(root(index), []).append(index)
-    events = []
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        inside = set(members)
-        weakest = min(overlap for (i, _), overlap in links.items() if i in inside)
-        events.append(Event(
-            number=len(events) + 1, document_ids=[documents[i].id for i in members],
-            sources=[documents[i].source for i in members],
-            shared_names=sorted(set.intersection(*(names[i] for i in members))), similarity=round(weakest, 3),
-        ))
-    return events
+@dataclass(frozen=True)
+class EventGroup:
+    """An event's documents as positions in a `Coverage`, and its weakest link."""
+
+    number: int
+    members: list[int]
+    weakest: float
+
+
+class Coverage:
+    """What the comparison across documents keeps of each document, added one at a time as they stream by.
+
+    Of each document: its id and source, its `distinctive_names` as numbers, and its figures
+    (`FigureSide`s); never its text or its other items. Names are numbered in the order first seen,
+    with how many documents hold each.
+    """
+
+    def __init__(self, common: int = COMMON_NAME_DOCUMENTS) -> None:
+        self.common = common
+        self.ids: list[str] = []
+        self.sources: list[str] = []
+        self.figures: list[tuple[FigureSide, ...]] = []
+        self._number_of: dict[str, int] = {}
+        self._names: list[str] = []
+        self._holders = array("i")
+        self._document_names: list[array[int]] = []
+        self._strings: dict[str, str] = {}  # one copy of each unit, qualifier, subject and source of a figure
+
+    @classmethod
+    def of(cls, documents: Iterable[ContractDocument], common: int = COMMON_NAME_DOCUMENTS) -> Coverage:
+        """The coverage of every document of `documents`."""
+        coverage = cls(common)
+        for document in documents:
+            coverage.add(document)
+        return coverage
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, document: ContractDocument) -> None:
+        """Keep what the comparison needs of one more document."""
+        numbers = array("i")
+        for name in distinctive_names(document.text):
+            number = self._number_of.get(name)
+            if number is None:
+                number = self._number_of[name] = len(self._names)
+                self._names.append(name)
+                self._holders.append(0)
+            self._holders[number] += 1
+            numbers.append(number)
+        self._document_names.append(numbers)
+        self.ids.append(document.id)
+        self.sources.append(document.source)
+        self.figures.append(tuple(_figure_sides(document, self._strings)))
+
+    def groups(self, threshold: float = EVENT_THRESHOLD) -> list[EventGroup]:
+        """The documents that report one event (see `group_events`), in the order of their first document.
+
+        Each document is compared only with the earlier documents that hold one of its names, found
+        through an index from name to documents; a name held by more than `common` documents is left
+        out of the index (it proposes no pair) but counts in the overlap of a pair proposed.
+        """
+        holders, names_of, common = self._holders, self._document_names, self.common
+        parent = list(range(len(names_of)))
+
+        def root(index: int) -> int:
+            while parent[index] != index:
+                parent[index] = parent[parent[index]]
+                index = parent[index]
+            return index
+
+        index_of_name: dict[int, list[int]] = {}
+        common_names: list[tuple[int, ...]] = []
+        links: list[tuple[int, float]] = []
+        for index, numbers in enumerate(names_of):
+            shared: Counter[int] = Counter()
+            frequent = []
+            for number in numbers:
+                held = holders[number]
+                if held > common:
+                    frequent.append(number)
+                elif held > 1:
+                    earlier = index_of_name.setdefault(number, [])
+                    shared.update(earlier)  # one more name in common with each earlier holder
+                    earlier.append(index)
+            common_names.append(tuple(frequent))
+            mine = set(frequent)
+            for other, count in shared.items():
+                if mine:
+                    count += len(mine.intersection(common_names[other]))
+                overlap = count / (len(names_of[other]) + len(numbers) - count)
+                if overlap >= threshold:
+                    links.append((other, overlap))
+                    parent[root(index)] = root(other)
+        weakest: dict[int, float] = {}
+        for other, overlap in links:
+            top = root(other)
+            weakest[top] = min(overlap, weakest.get(top, overlap))
+        members: dict[int, list[int]] = {}
+        for index in range(len(names_of)):
+            top = root(index)
+            if top in weakest:
+                members.setdefault(top, []).append(index)
+        return [EventGroup(number, found, weakest[top])
+                for number, (top, found) in enumerate(members.items(), start=1)]
+
+    def events(self, groups: Sequence[EventGroup]) -> list[Event]:
+        """The events of `groups`, with their documents' ids and sources and the names all of them hold."""
+        events = []
+        for group in groups:
+            first, *rest = (self._document_names[index] for index in group.members)
+            shared = set(first).intersection(*rest)
+            events.append(Event(
+                number=group.number, document_ids=[self.ids[index] for index in group.members],
+                sources=[self.sources[index] for index in group.members],
+                shared_names=sorted(self._names[number] for number in shared), similarity=round(group.weakest, 3),
+            ))
+        return events
+
+    def disagreements(
+        self,
+        groups: Sequence[EventGroup],
+        subject_threshold: float = SUBJECT_THRESHOLD,
+        tolerance: float = VALUE_TOLERANCE,
+    ) -> list[FigureDisagreement]:
+        """The figures that disagree inside each of `groups` (see `disagreeing_figures`)."""
+        pairs = []
+        for group in groups:
+            sides = [side for index in group.members for side in self.figures[index]]
+            pairs += _disagreeing(group.number, sides, subject_threshold, tolerance)
+        return pairs
 
 
 def _unit_key(unit: Any) -> str:
@@ -631,10 +823,18 @@ def subject_key(subject: str | None, unit: str | None) -> str:
 def subject_similarity(a: FigureSide, b: FigureSide) -> float:
     """How alike two figures' subjects are, 0-100: token_set_ratio without the unit word, and 0 when
     they name different places or people ("population of Khan Sheikhoun" / "population of Idlib")."""
-    key_a, key_b = subject_key(a.subject, a.unit), subject_key(b.subject, b.unit)
+    return _similarity(_subject_of(a), _subject_of(b))
+
+
+def _subject_of(side: FigureSide) -> tuple[str, set[str]]:
+    """What `subject_similarity` compares of a figure: its `subject_key` and its subject's proper names."""
+    return subject_key(side.subject, side.unit), _subject_names(side.subject)
+
+
+def _similarity(a: tuple[str, set[str]], b: tuple[str, set[str]]) -> float:
+    (key_a, names_a), (key_b, names_b) = a, b
     if not key_a or not key_b:
         return 0.0
-    names_a, names_b = _subject_names(a.subject), _subject_names(b.subject)
     if names_a and names_b and names_a != names_b:
         return 0.0
     return float(fuzz.token_set_ratio(key_a, key_b))
@@ -646,7 +846,16 @@ def _subject_names(subject: str | None) -> set[str]:
     return {word for word in words if word not in _NOT_NAMES}
 
 
-def _figure_sides(document: ContractDocument) -> Iterator[FigureSide]:
+def _figure_sides(document: ContractDocument, strings: dict[str, str] | None = None) -> Iterator[FigureSide]:
+    """The figures of a document that can be compared: not rejected, with a number and a sound span.
+
+    With `strings`, their units, qualifiers, subjects and sources are taken from it (and added to
+    it), so that the figures of many documents hold one copy of each.
+    """
+
+    def one(value: Any) -> Any:
+        return strings.setdefault(value, value) if strings is not None and isinstance(value, str) else value
+
     for record in document.records:
         value = record.get("value")
         if record.get("kind") != "figure" or record.get("status") == "rejected":
@@ -655,32 +864,44 @@ def _figure_sides(document: ContractDocument) -> Iterator[FigureSide]:
             continue
         yield FigureSide(
             document_id=document.id, source=document.source, item_id=record.get("id"), value=float(value),
-            unit=record.get("unit"), qualifier=record.get("qualifier"), subject=record.get("subject"),
-            attributed_to=record.get("attributed_to"), start=record["start"], end=record["end"], text=record["text"],
+            unit=one(record.get("unit")), qualifier=one(record.get("qualifier")),
+            subject=one(record.get("subject")), attributed_to=one(record.get("attributed_to")),
+            start=record["start"], end=record["end"], text=record["text"],
         )
 
 
 def disagreeing_figures(
-    documents: Sequence[ContractDocument],
+    documents: Iterable[ContractDocument],
     events: Sequence[Event],
     subject_threshold: float = SUBJECT_THRESHOLD,
     tolerance: float = VALUE_TOLERANCE,
 ) -> list[FigureDisagreement]:
     """Pairs of figures from different documents of one event that count the same thing (same unit,
     subjects alike by `subject_threshold`) with values further apart than `tolerance`."""
-    by_id = {document.id: document for document in documents}
+    coverage = Coverage.of(documents)
+    position = {document_id: index for index, document_id in enumerate(coverage.ids)}
+    groups = [EventGroup(event.number, [position[document_id] for document_id in event.document_ids], event.similarity)
+              for event in events]
+    return coverage.disagreements(groups, subject_threshold, tolerance)
+
+
+def _disagreeing(
+    event: int, sides: Sequence[FigureSide], subject_threshold: float, tolerance: float
+) -> list[FigureDisagreement]:
+    """The pairs of `sides` (an event's figures, in order) that disagree, each pair in order."""
+    units = [_unit_key(side.unit) for side in sides]
+    subjects = [_subject_of(side) for side in sides]
     pairs = []
-    for event in events:
-        sides = [side for document_id in event.document_ids for side in _figure_sides(by_id[document_id])]
-        for index, first in enumerate(sides):
-            for second in sides[index + 1 :]:
-                if first.document_id == second.document_id or _unit_key(first.unit) != _unit_key(second.unit):
-                    continue
-                if same_value(first.value, second.value, tolerance):
-                    continue
-                similarity = subject_similarity(first, second)
-                if similarity >= subject_threshold:
-                    pairs.append(FigureDisagreement(event.number, round(similarity, 1), first, second))
+    for index, first in enumerate(sides):
+        for other in range(index + 1, len(sides)):
+            second = sides[other]
+            if first.document_id == second.document_id or units[index] != units[other]:
+                continue
+            if same_value(first.value, second.value, tolerance):
+                continue
+            similarity = _similarity(subjects[index], subjects[other])
+            if similarity >= subject_threshold:
+                pairs.append(FigureDisagreement(event, round(similarity, 1), first, second))
     return pairs
 
 
@@ -688,21 +909,27 @@ def disagreeing_figures(
 
 
 def check_documents(
-    documents: Sequence[ContractDocument],
+    documents: Iterable[ContractDocument],
     event_threshold: float = EVENT_THRESHOLD,
     subject_threshold: float = SUBJECT_THRESHOLD,
     tolerance: float = VALUE_TOLERANCE,
 ) -> QaReport:
-    """Run every check: findings per document (errors first, then by span), events and disagreeing figures."""
+    """Run every check: findings per document (errors first, then by span), events and disagreeing figures.
+
+    The documents are read once, in order, and each is checked as it comes; only its findings and
+    what `Coverage` keeps of it (its names as numbers, its figures) stay, never its text or items.
+    """
     findings = []
+    coverage = Coverage()
     for document in documents:
         found = check_document(document, tolerance)
         found.sort(key=lambda f: (SEVERITIES.index(f.severity), f.start if f.start is not None else -1, f.check))
         findings += found
-    events = group_events(documents, event_threshold)
+        coverage.add(document)
+    groups = coverage.groups(event_threshold)
     return QaReport(
-        documents=len(documents),
+        documents=len(coverage),
         findings=findings,
-        events=events,
-        disagreements=disagreeing_figures(documents, events, subject_threshold, tolerance),
+        events=coverage.events(groups),
+        disagreements=coverage.disagreements(groups, subject_threshold, tolerance),
     )
