@@ -673,6 +673,10 @@ def qa(
         raise typer.Exit(1)
 
 
+SHOWN_DISAGREEMENTS = 50
+"""Disagreeing figures drawn as tables by `qa`; an archive can have tens of thousands (`--json` has them all)."""
+
+
 def _print_qa(report) -> None:
     """The findings grouped by document (errors first), the figures that disagree side by side, the summary."""
     from rich.markup import escape
@@ -697,7 +701,7 @@ def _print_qa(report) -> None:
             f"event {event.number}: {', '.join(event.sources)} (name overlap {event.similarity:.2f}; "
             f"shared: {', '.join(event.shared_names[:12])})"
         ))
-    for pair in report.disagreements:
+    for pair in report.disagreements[:SHOWN_DISAGREEMENTS]:
         table = Table(
             "", *(Column(escape(side.source), overflow="fold") for side in (pair.first, pair.second)),
             title_justify="left",
@@ -713,6 +717,9 @@ def _print_qa(report) -> None:
         ):
             table.add_row(label, Text(read(pair.first)), Text(read(pair.second)))
         console.print(table)
+    if len(report.disagreements) > SHOWN_DISAGREEMENTS:
+        console.print(f"… and {len(report.disagreements) - SHOWN_DISAGREEMENTS:,} more disagreeing figures "
+                      "(--json lists every one)")
     if not report.findings:
         console.print("no findings")
     console.print(Text(report.summary(), style="bold red" if report.errors else "bold"))

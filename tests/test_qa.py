@@ -292,6 +292,17 @@ def test_the_seeds_disagree_on_how_many_people_fled(store, seeds: Path) -> None:
     assert pair.subject_similarity >= qa.SUBJECT_THRESHOLD
 
 
+def test_the_command_draws_a_bounded_number_of_disagreements(store, seeds: Path, monkeypatch) -> None:
+    import annotator.cli
+
+    populate_seeds(store, seeds)
+    drawn = runner.invoke(app, ["qa", "--db", store.path], catch_exceptions=False).stdout
+    assert "disagreeing figures, event 1" in drawn and "more disagreeing figures" not in drawn
+    monkeypatch.setattr(annotator.cli, "SHOWN_DISAGREEMENTS", 0)
+    capped = runner.invoke(app, ["qa", "--db", store.path], catch_exceptions=False).stdout
+    assert "disagreeing figures, event 1" not in capped and "… and 1 more disagreeing figures (--json" in capped
+
+
 def test_figures_about_different_things_are_not_paired(seeds: Path) -> None:
     documents, first, second = _seed_figures(seeds)
     checked = [qa.checked_document(d.id, d.source, d.text, figures) for d, figures in zip(documents, (first, second))]
