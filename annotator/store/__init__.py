@@ -178,6 +178,9 @@ ORDER BY document_order, start, "end", kind, id
 _DOCUMENT_SQL = (
     "SELECT d.id, d.source, d.title, d.text, d.external_id, p.id FROM documents d LEFT JOIN documents p ON p.n = d.previous"
 )
+# Every document's number and id, read from an index that holds no text: a pass over all documents
+# that does not need their texts must not read them.
+_EVERY_DOCUMENT = "documents d INDEXED BY documents_listing"
 # A decision as `undo()` and `redo()` name it: its item's id, document and kind, and its action.
 _EVENT_COLUMNS = "i.id, doc.id, i.kind, d.action FROM decisions d JOIN items i ON i.n = d.item JOIN documents doc ON doc.n = i.doc"
 
@@ -579,7 +582,7 @@ class Store:
         """Those of `document_ids` (None: every document, in the order added) that have no proposal yet."""
         without = "NOT EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.proposal = 1)"
         if document_ids is None:
-            return [row[0] for row in self.conn.execute(f"SELECT d.id FROM documents d WHERE {without} ORDER BY d.n")]
+            return [row[0] for row in self.conn.execute(f"SELECT d.id FROM {_EVERY_DOCUMENT} WHERE {without} ORDER BY d.n")]
         return [document_id for document_id in document_ids
                 if self.conn.execute(f"SELECT 1 FROM documents d WHERE d.id = ? AND {without}", [document_id]).fetchone()]
 
@@ -747,7 +750,7 @@ class Store:
     def reviewed_document_ids(self) -> set[str]:
         """Documents with at least one decision in effect."""
         return {row[0] for row in self.conn.execute(
-            "SELECT d.id FROM documents d WHERE EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.status IS NOT NULL)"
+            f"SELECT d.id FROM {_EVERY_DOCUMENT} WHERE EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.status IS NOT NULL)"
         )}
 
     def derived_item_state(self) -> dict[str, tuple[int, int | None]]:
@@ -865,7 +868,7 @@ class Store:
         """
         # Nothing undecided or flagged first: those looks are partial indexes', the other reads a few items at most.
         return [row[0] for row in self.conn.execute(
-            "SELECT d.id FROM documents d "
+            f"SELECT d.id FROM {_EVERY_DOCUMENT} "
             "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND i.status IS NULL) "
             "AND NOT EXISTS (SELECT 1 FROM items f INDEXED BY items_flagged WHERE f.doc = d.n AND f.status = 'flagged') "
             "AND EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.status IS NOT NULL) ORDER BY d.n"
