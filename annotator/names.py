@@ -23,6 +23,27 @@ def fold(text: str) -> str:
     return text.translate(_BASE_LETTERS).translate(APOSTROPHES)
 
 
+class _FoldedCharacters(dict[int, str]):
+    """`fold` of each character, worked out when first met.
+
+    `fold` maps a text character by character (case folding and compatibility decomposition are per
+    character, and the marks that canonical reordering moves are the ones it drops), so a whole
+    text is folded by `str.translate` with this table, at C speed, instead of one character at a time.
+    """
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = fold(chr(code))
+        return folded
+
+
+_FOLDED = _FoldedCharacters()
+
+
+def fold_text(text: str) -> str:
+    """`fold(text)`, for a long text: the same string, faster (`_FoldedCharacters`)."""
+    return text.translate(_FOLDED)
+
+
 def _strip_marks(text: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
 

@@ -62,7 +62,7 @@ from annotator import contract
 from annotator.contract import ContractDocument, Item, iter_contract, status_filter
 from annotator.errors import AnnotatorError
 from annotator.lexicon import CAPITAL_STOPWORDS, DAYS_MONTHS, JOINERS, PARTICLES, TITLES
-from annotator.names import APOSTROPHES, fold, inside_quotation, normalise_name
+from annotator.names import APOSTROPHES, fold, fold_text, inside_quotation, normalise_name
 from annotator.numbers import canonical_unit
 from annotator.schemas import VALUE_TOLERANCE, Annotation, figure_value_problem, is_placeholder, same_value, span_problem
 from annotator.store import Store, StoredAnnotation
@@ -337,27 +337,6 @@ def same_source(a: str, b: str) -> bool:
     return bool(words_a and words_b) and (
         (words_a <= words_b and is_proper_name(a)) or (words_b <= words_a and is_proper_name(b))
     )
-
-
-class _FoldedCharacters(dict[int, str]):
-    """`names.fold` of each character, worked out when first met.
-
-    `fold` maps a text character by character (case folding and compatibility decomposition are per
-    character, and the marks that canonical reordering moves are the ones it drops), so a whole
-    text is folded by `str.translate` with this table, at C speed, instead of one character at a time.
-    """
-
-    def __missing__(self, code: int) -> str:
-        folded = self[code] = fold(chr(code))
-        return folded
-
-
-_FOLDED = _FoldedCharacters()
-
-
-def fold_text(text: str) -> str:
-    """`names.fold(text)`, for a long text: the same string, faster (`_FoldedCharacters`)."""
-    return text.translate(_FOLDED)
 
 
 def document_words(text: str) -> set[str]:

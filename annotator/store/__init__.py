@@ -178,6 +178,8 @@ ORDER BY document_order, start, "end", kind, id
 _DOCUMENT_SQL = (
     "SELECT d.id, d.source, d.title, d.text, d.external_id, p.id FROM documents d LEFT JOIN documents p ON p.n = d.previous"
 )
+# The tables that number what many rows would repeat, each with the column it numbers.
+_NUMBERED = {"annotators": "name", "sessions": "id", "origins": "json"}
 # Every document's number and id, read from an index that holds no text: a pass over all documents
 # that does not need their texts must not read them.
 _EVERY_DOCUMENT = "documents d INDEXED BY documents_listing"
@@ -299,10 +301,11 @@ class Store:
             yield _document(row)
 
     def _number(self, table: str, value: str) -> int:
-        """The number a reviewer's name (`annotators`) or a session id (`sessions`) is stored under; made on first use."""
+        """The number a reviewer's name (`annotators`), a session id (`sessions`) or an origin's canonical JSON
+        (`origins`) is stored under; stored on first use."""
         key = (table, value)
         if key not in self._numbers:
-            column = "name" if table == "annotators" else "id"
+            column = _NUMBERED[table]
             self.conn.execute(f"INSERT OR IGNORE INTO {table} ({column}) VALUES (?)", [value])
             self._numbers[key] = self.conn.execute(f"SELECT n FROM {table} WHERE {column} = ?", [value]).fetchone()[0]
         return self._numbers[key]
@@ -464,7 +467,7 @@ class Store:
                 rows.append(
                     [item_id, doc, annotation.kind, run_id, annotation.start, annotation.end,
                      stored_span_text(text, annotation.start, annotation.end, annotation.text),
-                     to_json(annotation.fields()), self._origin_number(origin), score, method, claimed]
+                     to_json(annotation.fields()), self._number("origins", origin), score, method, claimed]
                 )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO items (id, doc, kind, proposal, run_id, start, \"end\", text, fields, origin, "
@@ -479,14 +482,6 @@ class Store:
         if row is None:
             raise AnnotatorError(f"no document {document_id!r} in the store")
         return int(row[0])
-
-    def _origin_number(self, origin_json: str) -> int:
-        """The number an origin (canonical JSON) is stored under; stored on first use."""
-        key = ("origins", origin_json)
-        if key not in self._numbers:
-            self.conn.execute("INSERT OR IGNORE INTO origins (json) VALUES (?)", [origin_json])
-            self._numbers[key] = self.conn.execute("SELECT n FROM origins WHERE json = ?", [origin_json]).fetchone()[0]
-        return self._numbers[key]
 
     def proposal_id(self, document_id: str, annotation: Annotation, origin_json: str) -> str:
         """The id of this proposal: the one it is stored under already (a store made before ids were
