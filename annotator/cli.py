@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import itertools
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -328,6 +329,10 @@ def review(
         pending = store.documents_without_proposals(ids)
         if ids is None and not store.document_count():
             raise fail(f"{settings.db}: no documents in the store; name files or folders to review")
+        who = settings.name or getpass.getuser()
+        if store.overlap() > 1:
+            ids = _assigned(store, who, ids)
+            pending = []
     try:
         from annotator.tui.app import create_app
         from annotator.tui.keymap import load_keymap
@@ -339,8 +344,74 @@ def review(
         keymap = load_keymap(settings.keys)
     except AnnotatorError as error:
         raise fail(_redacted(str(error), api_key)) from None
-    who = settings.name or getpass.getuser()
     create_app(settings.db, ids, who, engine=choice.engine if choice else None, pending=pending, keymap=keymap).run()
+
+
+CLAIMED_DOCUMENTS = 20
+"""How many documents a reviewer takes at a time when each document needs several reviewers."""
+
+
+def _assigned(store: Store, who: str, named: list[str] | None) -> list[str]:
+    """The documents `who` reviews in a store with several reviewers per document: their claims (see
+    `Store.claim_documents`); documents named on the command line are only ingested."""
+    allowed = [name for name in (store.setting("annotators") or "").split(",") if name]
+    if allowed and who not in allowed:
+        raise fail(f"{store.path}: {who!r} is not one of this store's annotators ({', '.join(allowed)}); "
+                   "give --annotator NAME, or add them with annotator assign --annotators")
+    if named is not None and store.documents_without_proposals(named):
+        errors.print("some of the named documents have no proposals yet: run annotator propose for them first",
+                     markup=False)
+    claimed = store.claim_documents(who, CLAIMED_DOCUMENTS)
+    if not claimed:
+        raise fail(f"{store.path}: nothing left for {who} to review: every document with proposals has its "
+                   f"{store.overlap()} reviewers, or {who} reviewed it already")
+    return claimed
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    overlap: Annotated[
+        Optional[int], typer.Option("--overlap", min=1, help="How many reviewers each document needs (1: one, as by default).")
+    ] = None,
+    annotators: Annotated[
+        Optional[str], typer.Option("--annotators", help="Comma-separated names of who may review ('' : anyone).")
+    ] = None,
+    claim_minutes: Annotated[
+        Optional[float],
+        typer.Option("--claim-minutes", min=1, help="How long a reviewer keeps a document without a decision on it."),
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Say how many reviewers each document needs (stored in the db), and show where the reviews stand.
+
+    With an overlap above 1, `annotator review --annotator NAME` gives NAME documents that still need a
+    reviewer, each reviewer's decisions are their own, and an item is gold when every reviewer of its
+    document agrees or an adjudicator decided it (`annotator adjudicate`).
+
+    Example: annotator assign --overlap 2 --annotators alice,bob,carol
+    """
+    with store_at(settings_of(ctx, db=db).db, must_exist=True) as store:
+        names = None if annotators is None else ",".join(n.strip() for n in annotators.split(",") if n.strip())
+        store.set_settings({
+            **({"overlap": str(overlap)} if overlap is not None else {}),
+            **({"annotators": names or None} if names is not None else {}),
+            **({"claim_minutes": str(claim_minutes)} if claim_minutes is not None else {}),
+        })
+        if store.overlap() > 1:
+            for name in store.annotator_names():  # labels made before count towards the overlap
+                store.claim_reviewed(name)
+        reviewers = store.reviewer_documents()
+        counts = Counter(len(names) for names in reviewers.values())
+        counts[0] = store.document_count() - len(reviewers)
+        console.print(
+            f"overlap {store.overlap()}  annotators {store.setting('annotators') or 'anyone'}  "
+            f"claims last {store.claim_minutes():g} minutes"
+        )
+        table = Table("reviewers", "documents", title="documents by how many reviewers decided all their proposals")
+        for number in sorted(counts):
+            table.add_row(str(number), str(counts[number]))
+        console.print(table)
 
 
 @app.command("eval")
@@ -576,7 +647,16 @@ def export(
     unit = {"csv": "rows", "openai-chat": "examples"}.get(format, "documents")
     with store_at(settings.db, must_exist=True) as store:
         left_out = job.left_out(store)
-        if left_out:
+        if left_out and store.overlap() > 1:
+            from annotator.teams import left_out as team_left_out
+
+            _, disputed = team_left_out(store)
+            errors.print(
+                f"left out {left_out} documents that do not have all their reviewers yet or whose reviewers disagree "
+                f"({disputed} items to adjudicate: annotator adjudicate; --include-partial to export what is agreed)",
+                markup=False,
+            )
+        elif left_out:
             errors.print(
                 f"left out {left_out} documents still under review (--include-partial to export their partial gold)",
                 markup=False,

@@ -192,6 +192,11 @@ def documents_from_store(
     too; with `partial`, documents still under review too. `proposed` and a single status keep
     documents that have a matching item. With `only`, just the documents whose id is in it.
     """
+    if store.overlap() > 1:
+        from annotator.teams import team_documents
+
+        yield from team_documents(store, status, kinds, only, partial)
+        return
     for document, stored, reviewed, undecided in _store_rows(store, status, kinds, only, partial, records=False):
         yield ContractDocument(document, [Item.of(item) for item in stored], reviewed, undecided)
 
@@ -204,6 +209,9 @@ def store_lines(
     partial: bool = False,
 ) -> Iterator[str]:
     """The contract JSONL lines of `documents_from_store`, their records built by the store's own query."""
+    if store.overlap() > 1:
+        yield from (document.line() for document in documents_from_store(store, status, kinds, only, partial))
+        return
     for document, records, reviewed, _ in _store_rows(store, status, kinds, only, partial, records=True):
         yield encode_line(document, (record for _, record in records), reviewed)
 
@@ -243,6 +251,10 @@ def left_out_of_gold(store: Store, status: str, partial: bool = False) -> int:
     """How many documents a `gold` export leaves out because their review is not finished (0 with `partial`)."""
     if status != "gold" or partial:
         return 0
+    if store.overlap() > 1:
+        from annotator.teams import left_out
+
+        return left_out(store)[0]
     return len(store.undecided_counts().keys() | set(store.flagged_document_ids()))
 
 

@@ -497,11 +497,13 @@ def import_contract(store: Store, path: Path, annotator: str) -> ImportReport:
     """
     report = ImportReport()
     name = shown(path)
+    # With several reviewers per document, the file's labels are compared with the annotator's own.
+    reviewer = annotator if store.overlap() > 1 else None
     with ImportStaging(store) as staging:
         for line, item in iter_contract(path):
             report.documents += 1
             try:
-                _stage_document(store, staging, line, item, annotator)
+                _stage_document(store, staging, line, item, annotator, reviewer)
             except ValueError as error:
                 raise AnnotatorError(f"{name}:{line}: {error}") from None
         if not report.documents:
@@ -514,10 +516,14 @@ def import_contract(store: Store, path: Path, annotator: str) -> ImportReport:
             )
         report.proposals, report.decisions = staging.counts
         report.new_documents = staging.publish().documents
+    if reviewer is not None:
+        store.claim_reviewed(annotator)  # the labels count towards each document's reviewers
     return report
 
 
-def _stage_document(store: Store, staging: ImportStaging, line: int, item: ContractDocument, annotator: str) -> None:
+def _stage_document(
+    store: Store, staging: ImportStaging, line: int, item: ContractDocument, annotator: str, reviewer: str | None = None
+) -> None:
     """Stage one line: its document if new, and what each annotation needs (a proposal, a decision, or nothing).
 
     The rules are `Store.record_decision`'s, checked here so that a bad line is refused before any
@@ -531,7 +537,7 @@ def _stage_document(store: Store, staging: ImportStaging, line: int, item: Contr
     current: dict[str, StagedItem] = {}
     withdrawn: set[str] = set()
     if where == "store":
-        current = {stored.id: _label(stored) for stored in store.annotations(document_id=document.id)}
+        current = {stored.id: _label(stored) for stored in store.annotations(document_id=document.id, reviewer=reviewer)}
         withdrawn = staging.added_item_ids(document.id) - current.keys()
     if where is not None and staging.has_items(document.id):  # the document came earlier in this file too
         current.update(staging.staged_items(document.id))

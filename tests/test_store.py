@@ -62,9 +62,14 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
         assert db["decisions"].columns_dict == {
             "id": int, "item": int, "action": str, "start": int, "end": int, "text": str, "fields": str, "origin": str,
             "undoes": int, "redoes": int, "note": str, "batch": str, "annotator": int, "session": int,
-            "created_at": str,
+            "created_at": str, "role": str,
         }
         assert not {"proposals", "item_state"} & set(db.table_names())
+        assert db["reviews"].columns_dict == {
+            "item": int, "role": str, "annotator": int, "decision": int, "content": int, "status": str,
+        }
+        assert db["claims"].columns_dict == {"doc": int, "annotator": int, "claimed_at": str, "expires_at": str}
+        assert db["settings"].columns_dict == {"key": str, "value": str}
         assert db["document_notes"].columns_dict == {
             "id": int, "doc": int, "note": str, "done": int, "annotator": int, "session": int, "created_at": str,
         }
@@ -87,7 +92,7 @@ def test_migrations_build_the_schema_on_a_blank_db(tmp_path: Path) -> None:
     with open_db(tmp_path / "blank.db") as store:
         assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == [
             "m001_initial", "m002_proposal_provenance", "m003_eval_runs", "m004_item_content_and_redo",
-            "m005_run_owner", "m006_store_each_id_once", "m007_document_notes"]
+            "m005_run_owner", "m006_store_each_id_once", "m007_document_notes", "m008_teams"]
 
 
 def test_documents_dedup_by_content_and_link_new_versions(store) -> None:

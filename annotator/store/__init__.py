@@ -43,6 +43,10 @@ ACTIONS = ("accept", "edit", "reject", "add", "undo", "flag")
 """What a decision event can be; a redo is the undone event recorded again (its `redoes` names the undo)."""
 MANUAL_ORIGIN = {"engine": "manual", "model": None, "prompt": None}
 """The provenance of an item a reviewer added by hand."""
+CLAIM_MINUTES = 60.0
+"""How long a reviewer's claim on a document lives without a decision on it, unless `annotator assign` says."""
+ROLES = ("review", "adjudicate")
+"""In what role a decision is taken: a reviewer's own label, or an adjudicator settling what reviewers disagree on."""
 STATUS_OF_ACTION = {"accept": "accepted", "edit": "edited", "reject": "rejected", "add": "added"}
 
 
@@ -144,7 +148,8 @@ def _edited(annotation: Annotation | None) -> list[Any]:
     return [annotation.start, annotation.end, annotation.text, to_json(annotation.fields()), to_json(origin)]
 
 
-# Items as they stand: proposals (span and fields those of the latest edit in effect, whatever verdict
+# Items as they stand (`{state}` is `i`), or as one reviewer's own decisions make them (`{state}` is their
+# `reviews` row `r`, joined by `_REVIEWER_JOIN`): proposals (span and fields those of the latest edit in effect, whatever verdict
 # followed it) and items added by hand that stand; the `items` row holds each item's status and the
 # decisions behind it. Rows come ordered by document (in the order documents were added), then span.
 _ITEM_COLUMNS = "id, document_id, kind, start, \"end\", text, status, fields, origin, proposal_id, annotator"
@@ -160,20 +165,23 @@ SELECT {columns} FROM (
     SELECT i.id AS id, doc.id AS document_id, i.kind AS kind,
            coalesce(c.start, i.start) AS start, coalesce(c."end", i."end") AS "end",
            coalesce(c.text, i.text, substr(doc.text, i.start + 1, i."end" - i.start)) AS text,
-           coalesce(i.status, 'proposed') AS status,
+           coalesce({state}.status, 'proposed') AS status,
            coalesce(c.fields, i.fields) AS fields, coalesce(o.json, c.origin) AS origin,
            CASE WHEN i.proposal THEN i.id END AS proposal_id, a.name AS annotator, i.doc AS document_order
     FROM items i
     JOIN documents doc ON doc.n = i.doc
     LEFT JOIN origins o ON o.n = i.origin
-    LEFT JOIN decisions d ON d.id = i.decision
+    {reviewer_join}
+    LEFT JOIN decisions d ON d.id = {state}.decision
     LEFT JOIN annotators a ON a.n = d.annotator
-    LEFT JOIN decisions c ON c.id = i.content
-    WHERE (i.proposal = 1 OR i.status IN ('added', 'flagged')) AND {item_filter}
+    LEFT JOIN decisions c ON c.id = {state}.content
+    WHERE (i.proposal = 1 OR {state}.status IN ('added', 'flagged')) AND {item_filter}
 ) items
 WHERE {outer_filter}
 ORDER BY document_order, start, "end", kind, id
 """
+_REVIEWER_JOIN = ("LEFT JOIN reviews r ON r.item = i.n AND r.role = 'review' "
+                  "AND r.annotator = (SELECT n FROM annotators WHERE name = :reviewer)")
 # A document row as `_document()` reads it, with its previous version's id.
 _DOCUMENT_SQL = (
     "SELECT d.id, d.source, d.title, d.text, d.external_id, p.id FROM documents d LEFT JOIN documents p ON p.n = d.previous"
@@ -183,6 +191,10 @@ _NUMBERED = {"annotators": "name", "sessions": "id", "origins": "json"}
 # Every document's number and id, read from an index that holds no text: a pass over all documents
 # that does not need their texts must not read them.
 _EVERY_DOCUMENT = "documents d INDEXED BY documents_listing"
+# A claim whose reviewer has decided every proposal of its document: that reviewer is one of the document's.
+_COMPLETED = ("NOT EXISTS (SELECT 1 FROM items p WHERE p.doc = {claim}.doc AND p.proposal = 1 AND NOT EXISTS ("
+              "SELECT 1 FROM reviews r WHERE r.item = p.n AND r.role = 'review' AND r.annotator = {claim}.annotator "
+              "AND r.status IS NOT NULL))")
 # A decision as `undo()` and `redo()` name it: its item's id, document and kind, and its action.
 _EVENT_COLUMNS = "i.id, doc.id, i.kind, d.action FROM decisions d JOIN items i ON i.n = d.item JOIN documents doc ON doc.n = i.doc"
 
@@ -594,17 +606,20 @@ class Store:
         annotator: str,
         annotation: Annotation | None = None,
         document_id: str | None = None,
+        role: str = "review",
     ) -> int:
         """Append one decision (accept, edit, reject or add) and commit it at once; return its id.
 
         `edit` and `add` carry the whole annotation as it stands after the decision. For `add`,
-        `item_id` is a new id (see `manual_id()`) and `document_id` names the document.
+        `item_id` is a new id (see `manual_id()`) and `document_id` names the document. `role` is
+        `adjudicate` for an adjudicator's decision (`ROLES`).
         """
         if action not in STATUS_OF_ACTION:
             raise AnnotatorError(f"unknown decision {action!r} (expected one of: {', '.join(STATUS_OF_ACTION)})")
         if (action in ("edit", "add")) != (annotation is not None):
             raise AnnotatorError(f"a {action!r} decision {'needs' if action in ('edit', 'add') else 'takes no'} annotation")
-        return self._patiently(lambda: self._append_decision(item_id, action, annotator, annotation, document_id))
+        return self._patiently(lambda: self._append_decision(item_id, action, annotator, annotation, document_id,
+                                                             role=role))
 
     def _patiently(self, write: Callable[[], T]) -> T:
         """Run a reviewer's write, waiting as long as a bulk command holds the store (`DECISION_PATIENCE`).
@@ -622,8 +637,10 @@ class Store:
 
     def _append_decision(
         self, item_id: str, action: str, annotator: str, annotation: Annotation | None, document_id: str | None,
-        note: str | None = None, batch: str | None = None,
+        note: str | None = None, batch: str | None = None, role: str = "review",
     ) -> int:
+        if role not in ROLES:
+            raise AnnotatorError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
         with self.transaction():
             item = self.conn.execute(
                 "SELECT i.n, i.proposal, d.id FROM items i JOIN documents d ON d.n = i.doc WHERE i.id = ?", [item_id]
@@ -644,45 +661,54 @@ class Store:
                 raise AnnotatorError(f"no proposal or added item with id {item_id!r}")
             else:
                 number = item[0]
-                if not item[1] and action == "accept":
+                if not item[1] and action == "accept" and role == "review":
                     raise AnnotatorError(f"{item_id!r} was added by hand: it is gold already")
                 if not item[1] and action == "edit":
                     # An added item stays "added" when corrected: no model proposed it.
                     action = "add"
             cursor = self.conn.execute(
-                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, note, batch, annotator, "
-                "session, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [number, action, *_edited(annotation), note, batch, self._number("annotators", annotator),
+                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, note, batch, role, annotator, "
+                "session, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [number, action, *_edited(annotation), note, batch, role, self._number("annotators", annotator),
                  self._number("sessions", self.session), now()],
+            )
+            # A reviewer's live claim on the document lives on while they work on it.
+            self.conn.execute(
+                "UPDATE claims SET expires_at = :until WHERE doc = (SELECT doc FROM items WHERE n = :item) "
+                "AND annotator = :who AND expires_at > :at",
+                {"until": _later(self.claim_minutes()), "item": number, "who": self._number("annotators", annotator),
+                 "at": now()},
             )
         return int(cursor.lastrowid or 0)
 
-    def undo(self, annotator: str | None = None) -> dict[str, Any] | None:
+    def undo(self, annotator: str | None = None, role: str | None = None) -> dict[str, Any] | None:
         """Undo the latest decision still in effect (by `annotator`, if given) with an undo event.
 
         Returns the decision undone (`id`, `item_id`, `document_id`, `kind`, `action`, and `count`, the
         decisions undone), or None when there is nothing left to undo. Undo is unlimited: each call walks
         one step further back, across documents and sessions. A decision taken in a batch
         (`record_decisions`) is one step with its batch: every decision of it still in effect is undone.
+        With `role`, only decisions taken in that role (an adjudicator's undo leaves their own reviews be).
         """
-        return self._patiently(lambda: self._undo(annotator))
+        return self._patiently(lambda: self._undo(annotator, role))
 
-    def _undo(self, annotator: str | None) -> dict[str, Any] | None:
+    def _undo(self, annotator: str | None, role: str | None = None) -> dict[str, Any] | None:
         with self.transaction():
             row = self.conn.execute(
                 f"SELECT d.id, {_EVENT_COLUMNS} WHERE d.action != 'undo' "
                 "AND (:name IS NULL OR d.annotator = (SELECT n FROM annotators WHERE name = :name)) "
+                "AND (:role IS NULL OR d.role = :role) "
                 "AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id) "
                 "ORDER BY d.id DESC LIMIT 1",
-                {"name": annotator},
+                {"name": annotator, "role": role},
             ).fetchone()
             if row is None:
                 return None
             # A decision taken in a batch (`record_decisions`) is undone with the rest of its batch still in
             # effect, newest first, each undo carrying the batch too.
             count = self.conn.execute(
-                "INSERT INTO decisions (item, action, undoes, batch, annotator, session, created_at) "
-                "SELECT d.item, 'undo', d.id, d.batch, :who, :session, :at FROM decisions d "
+                "INSERT INTO decisions (item, action, undoes, batch, role, annotator, session, created_at) "
+                "SELECT d.item, 'undo', d.id, d.batch, d.role, :who, :session, :at FROM decisions d "
                 "WHERE d.id = :id OR (d.batch IS NOT NULL AND d.batch = (SELECT batch FROM decisions WHERE id = :id) "
                 "AND d.action != 'undo' AND NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = d.id)) "
                 "ORDER BY d.id DESC",
@@ -691,33 +717,35 @@ class Store:
             ).rowcount
         return {**dict(zip(("id", "item_id", "document_id", "kind", "action"), row)), "count": count}
 
-    def redo(self, annotator: str) -> dict[str, Any] | None:
+    def redo(self, annotator: str, role: str | None = None) -> dict[str, Any] | None:
         """Take back `annotator`'s latest undo that is still undone: its decision is recorded again.
 
         The new event is a copy of the undone decision (action, span, fields) naming the undo it takes
         back in `redoes`. Only undos made since the annotator's last new decision can be redone, latest
         first, as in an editor. An undone batch comes back whole. Returns the decision redone (as `undo()`
-        does, `count` the decisions redone), or None.
+        does, `count` the decisions redone), or None. With `role`, only undos of decisions taken in that role.
         """
-        return self._patiently(lambda: self._redo(annotator))
+        return self._patiently(lambda: self._redo(annotator, role))
 
-    def _redo(self, annotator: str) -> dict[str, Any] | None:
+    def _redo(self, annotator: str, role: str | None = None) -> dict[str, Any] | None:
         with self.transaction():
             row = self.conn.execute(
                 f"SELECT u.id, d.id, {_EVENT_COLUMNS} JOIN decisions u ON u.undoes = d.id "
-                "WHERE u.action = 'undo' AND u.annotator = :who AND u.id > coalesce(("
+                "WHERE u.action = 'undo' AND u.annotator = :who AND (:role IS NULL OR u.role = :role) AND u.id > coalesce(("
                 "    SELECT max(f.id) FROM decisions f WHERE f.annotator = :who AND f.action != 'undo' AND f.redoes IS NULL"
+                "    AND (:role IS NULL OR f.role = :role)"
                 "), 0) AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.redoes = u.id) "
                 "ORDER BY u.id DESC LIMIT 1",
-                {"who": self._number("annotators", annotator)},
+                {"who": self._number("annotators", annotator), "role": role},
             ).fetchone()
             if row is None:
                 return None
             # The undo of a batch's decision brings back every decision of the batch still undone, oldest first.
             cursor = self.conn.execute(
-                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, note, batch, redoes, "
+                "INSERT INTO decisions (item, action, start, \"end\", text, fields, origin, note, batch, role, redoes, "
                 "annotator, session, created_at) SELECT d.item, d.action, d.start, d.\"end\", d.text, d.fields, "
-                "d.origin, d.note, d.batch, u.id, :who, :session, :at FROM decisions u JOIN decisions d ON d.id = u.undoes "
+                "d.origin, d.note, d.batch, d.role, u.id, :who, :session, :at FROM decisions u "
+                "JOIN decisions d ON d.id = u.undoes "
                 "WHERE u.id = :undo OR (d.batch IS NOT NULL AND u.batch = (SELECT batch FROM decisions WHERE id = :done) "
                 "AND u.action = 'undo' AND NOT EXISTS (SELECT 1 FROM decisions r WHERE r.redoes = u.id)) "
                 "ORDER BY d.id",
@@ -786,18 +814,23 @@ class Store:
         statuses: Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
         item_id: str | None = None,
+        reviewer: str | None = None,
     ) -> Iterator[StoredAnnotation]:
-        """Items as they stand now (only `item_id`, if given), by document (in the order added), then span."""
-        for row in self._items(_ITEM_COLUMNS, document_id, statuses, kinds, item_id):
+        """Items as they stand now (only `item_id`, if given), by document (in the order added), then span.
+
+        With `reviewer`, as that reviewer's own decisions make them (several reviewers per document):
+        the proposals, and the items that reviewer added; another reviewer's decisions do not show.
+        """
+        for row in self._items(_ITEM_COLUMNS, document_id, statuses, kinds, item_id, reviewer):
             yield StoredAnnotation(
                 id=row[0], document_id=row[1], kind=row[2], start=row[3], end=row[4], text=row[5],
                 status=row[6], fields_json=row[7], origin_json=row[8],
                 proposal_id=row[9], annotator=row[10],
             )
 
-    def annotation(self, item_id: str) -> StoredAnnotation | None:
-        """One item as it stands now, or None (unknown, or an added item withdrawn)."""
-        return next(self.annotations(item_id=item_id), None)
+    def annotation(self, item_id: str, reviewer: str | None = None) -> StoredAnnotation | None:
+        """One item as it stands now (for `reviewer`, if given), or None (unknown, or an added item withdrawn)."""
+        return next(self.annotations(item_id=item_id, reviewer=reviewer), None)
 
     def annotation_records(
         self, statuses: Sequence[str] | None = None, kinds: Sequence[str] | None = None
@@ -812,9 +845,10 @@ class Store:
         statuses: Sequence[str] | None,
         kinds: Sequence[str] | None,
         item_id: str | None = None,
+        reviewer: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         where = ["1"]
-        params: dict[str, Any] = {"document_id": document_id, "item_id": item_id}
+        params: dict[str, Any] = {"document_id": document_id, "item_id": item_id, "reviewer": reviewer}
         if statuses is not None:
             where.append(f"status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
             params.update({f"s{i}": status for i, status in enumerate(statuses)})
@@ -827,7 +861,9 @@ class Store:
             item_filter = "i.id = :item_id"
         elif document_id is not None:
             item_filter = "i.doc = (SELECT n FROM documents WHERE id = :document_id)"
-        sql = _ITEMS_SQL.format(columns=columns, item_filter=item_filter, outer_filter=" AND ".join(where))
+        sql = _ITEMS_SQL.format(columns=columns, item_filter=item_filter, outer_filter=" AND ".join(where),
+                                state="i" if reviewer is None else "r",
+                                reviewer_join="" if reviewer is None else _REVIEWER_JOIN)
         return self.conn.execute(sql, params)
 
     def undecided_counts(self) -> dict[str, int]:
@@ -972,12 +1008,20 @@ class Store:
         """
         if action not in ("accept", "reject"):
             raise AnnotatorError(f"a batch records accept or reject decisions, not {action!r}")
+        return self.record_batch([(item_id, action, None) for item_id in item_ids], annotator)
+
+    def record_batch(
+        self, decisions: Sequence[tuple[str, str, Annotation | None]], annotator: str, role: str = "review"
+    ) -> str:
+        """Append these decisions (item id, action, the annotation an edit or add carries) in one transaction,
+        as one batch; return the batch. Undo and redo take a batch as one step."""
         batch = "b_" + uuid.uuid4().hex[:20]
 
         def write() -> str:
             with self.transaction():
-                for item_id in item_ids:
-                    self._append_decision(item_id, action, annotator, None, None, batch=batch)
+                for item_id, action, annotation in decisions:
+                    document_id = self.item_document(item_id) if action == "add" else None
+                    self._append_decision(item_id, action, annotator, annotation, document_id, batch=batch, role=role)
             return batch
 
         return self._patiently(write)
@@ -991,12 +1035,16 @@ class Store:
         return self._patiently(lambda: self._append_decision(item_id, "flag", annotator, None, None,
                                                              note=note.strip() or None))
 
-    def flag_note(self, item_id: str) -> str | None:
-        """The comment of the flag in effect on an item (None: not flagged, or flagged without one)."""
-        row = self.conn.execute(
-            "SELECT d.note FROM items i JOIN decisions d ON d.id = i.decision WHERE i.id = ? AND d.action = 'flag'",
-            [item_id],
-        ).fetchone()
+    def flag_note(self, item_id: str, reviewer: str | None = None) -> str | None:
+        """The comment of the flag in effect on an item (`reviewer`'s own, if given; None: not flagged, or
+        flagged without one)."""
+        if reviewer is None:
+            sql = "SELECT d.note FROM items i JOIN decisions d ON d.id = i.decision WHERE i.id = ? AND d.action = 'flag'"
+        else:
+            sql = (f"SELECT d.note FROM items i {_REVIEWER_JOIN} JOIN decisions d ON d.id = r.decision "
+                   "WHERE i.id = :item AND d.action = 'flag'")
+        row = self.conn.execute(sql, {"item": item_id, "reviewer": reviewer} if reviewer is not None else [item_id]
+                                ).fetchone()
         return row[0] if row else None
 
     def flagged_document_ids(self) -> list[str]:
@@ -1034,6 +1082,132 @@ class Store:
             return None
         return {"note": row[0], "done": bool(row[1]), "annotator": row[2], "created_at": row[3]}
 
+    # ------------------------------------------------- several reviewers per document
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        """A setting stored in the store (`settings`), or `default`."""
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return row[0] if row else default
+
+    def set_settings(self, values: dict[str, str | None]) -> None:
+        """Store these settings in one transaction (None removes one)."""
+        with self.transaction():
+            for key, value in values.items():
+                if value is None:
+                    self.conn.execute("DELETE FROM settings WHERE key = ?", [key])
+                else:
+                    self.conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                                      "ON CONFLICT DO UPDATE SET value = excluded.value", [key, value])
+
+    def overlap(self) -> int:
+        """How many reviewers each document needs (the `overlap` setting; 1 unless `annotator assign` set it)."""
+        return int(self.setting("overlap") or 1)
+
+    def claim_minutes(self) -> float:
+        """How long a claim on a document lives without a decision on it (the `claim_minutes` setting; 60)."""
+        return float(self.setting("claim_minutes") or CLAIM_MINUTES)
+
+    def claim_documents(self, annotator: str, count: int, minutes: float | None = None) -> list[str]:
+        """The documents `annotator` reviews now, in the order added: their claims still live, then new claims.
+
+        A document takes a reviewer while it has fewer than `overlap()` of them, a reviewer being one whose
+        claim is live or who has decided every proposal of it (`reviewer_documents`). New claims, up to
+        `count` in all, go to documents this reviewer has not taken yet; each lives `minutes` and is
+        renewed by every decision on the document. Claimed in one write transaction: two reviewers
+        starting at once queue, and never take a document beyond the overlap.
+        """
+        def write() -> list[str]:
+            with self.transaction():
+                who = self._number("annotators", annotator)
+                at, until = now(), _later(self.claim_minutes() if minutes is None else minutes)
+                self.conn.execute("UPDATE claims SET expires_at = ? WHERE annotator = ? AND expires_at > ? "
+                                  f"AND NOT {_COMPLETED.format(claim='claims')}", [until, who, at])
+                mine = [row[0] for row in self.conn.execute(
+                    "SELECT doc FROM claims WHERE annotator = ? AND expires_at > ? ORDER BY doc", [who, at])]
+                wanted = count - len(mine)
+                if wanted > 0:
+                    taken = f"(c.expires_at > :at OR {_COMPLETED.format(claim='c')})"
+                    new = [row[0] for row in self.conn.execute(
+                        f"SELECT d.n FROM {_EVERY_DOCUMENT} WHERE EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n) "
+                        f"AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.doc = d.n AND c.annotator = :who AND {taken}) "
+                        f"AND (SELECT count(*) FROM claims c WHERE c.doc = d.n AND {taken}) < :overlap "
+                        "ORDER BY d.n LIMIT :wanted",
+                        {"at": at, "who": who, "overlap": self.overlap(), "wanted": wanted},
+                    )]
+                    self.conn.executemany(
+                        "INSERT INTO claims (doc, annotator, claimed_at, expires_at) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT DO UPDATE SET claimed_at = excluded.claimed_at, expires_at = excluded.expires_at",
+                        [(n, who, at, until) for n in new],
+                    )
+                    mine = sorted(mine + new)
+                return [row[0] for row in self.conn.execute(
+                    f"SELECT id FROM documents WHERE n IN ({', '.join('?' * len(mine))}) ORDER BY n", mine)]
+
+        return self._patiently(write)
+
+    def reviewer_counts(self, reviewer: str, document_ids: Sequence[str]) -> tuple[int, int]:
+        """(decided by `reviewer`, total) proposals of these documents."""
+        decided, total = self.conn.execute(
+            "SELECT count(r.status), count(*) FROM items i LEFT JOIN reviews r ON r.item = i.n AND r.role = 'review' "
+            "AND r.annotator = (SELECT n FROM annotators WHERE name = ?) "
+            f"WHERE i.proposal = 1 AND i.doc IN (SELECT n FROM documents WHERE id IN ({', '.join('?' * len(document_ids))}))",
+            [reviewer, *document_ids],
+        ).fetchone()
+        return decided, total
+
+    def claim_reviewed(self, annotator: str) -> int:
+        """Give `annotator` a claim (already expired) on every document they have decided on without one, so
+        that labels made before the overlap was set, or imported, count towards it. Returns how many."""
+        with self.transaction():
+            return self.conn.execute(
+                "INSERT INTO claims (doc, annotator, claimed_at, expires_at) "
+                "SELECT DISTINCT i.doc, r.annotator, :at, :at FROM reviews r JOIN items i ON i.n = r.item "
+                "WHERE r.annotator = (SELECT n FROM annotators WHERE name = :name) AND r.role = 'review' "
+                "AND r.status IS NOT NULL ON CONFLICT DO NOTHING",
+                {"at": now(), "name": annotator},
+            ).rowcount
+
+    def annotator_names(self) -> list[str]:
+        """Everyone who has decided anything as a reviewer, by name."""
+        return [row[0] for row in self.conn.execute(
+            "SELECT name FROM annotators a WHERE EXISTS (SELECT 1 FROM reviews r WHERE r.annotator = a.n "
+            "AND r.role = 'review') ORDER BY name")]
+
+    def reviewer_documents(self) -> dict[str, list[str]]:
+        """For each document some reviewer has decided every proposal of (in the review role), those reviewers
+        by name; in the order documents were added."""
+        result: dict[str, list[str]] = {}
+        for document_id, name in self.conn.execute(
+            "SELECT d.id, a.name FROM (SELECT i.doc, r.annotator, count(*) AS decided FROM reviews r "
+            "JOIN items i ON i.n = r.item WHERE r.role = 'review' AND r.status IS NOT NULL AND i.proposal = 1 "
+            "GROUP BY i.doc, r.annotator) v JOIN documents d ON d.n = v.doc JOIN annotators a ON a.n = v.annotator "
+            "WHERE v.decided = (SELECT count(*) FROM items p WHERE p.doc = v.doc AND p.proposal = 1) "
+            "ORDER BY d.n, a.name"
+        ):
+            result.setdefault(document_id, []).append(name)
+        return result
+
+    def review_rows(self, document_ids: Sequence[str] | None = None) -> Iterator[tuple[Any, ...]]:
+        """Every reviewer's and adjudicator's label in effect, by document in the order added:
+        (document id, item id, kind, proposal (0/1), role, annotator, status, start, end, text, fields, origin,
+        decided_at).
+
+        Span, text and fields are the reviewer's own latest edit or add in effect, else the proposal's.
+        """
+        only = ""
+        if document_ids is not None:
+            only = f"AND i.doc IN (SELECT n FROM documents WHERE id IN ({', '.join('?' * len(document_ids))}))"
+        return self.conn.execute(
+            "SELECT doc.id, i.id, i.kind, i.proposal, r.role, a.name, r.status, coalesce(c.start, i.start), "
+            "coalesce(c.\"end\", i.\"end\"), coalesce(c.text, i.text, substr(doc.text, i.start + 1, i.\"end\" - i.start)), "
+            "coalesce(c.fields, i.fields), coalesce(o.json, c.origin), d.created_at "
+            "FROM reviews r JOIN items i ON i.n = r.item JOIN documents doc ON doc.n = i.doc "
+            "JOIN annotators a ON a.n = r.annotator JOIN decisions d ON d.id = r.decision "
+            "LEFT JOIN decisions c ON c.id = r.content LEFT JOIN origins o ON o.n = i.origin "
+            f"WHERE r.status IS NOT NULL {only} ORDER BY i.doc, i.n, r.role, a.name",
+            list(document_ids or ()),
+        )
+
     def grounding(self, document_id: str) -> dict[str, tuple[float | None, str | None]]:
         """How each proposal of a document was grounded: item id → (score, method)."""
         return {row[0]: (row[1], row[2]) for row in self.conn.execute(
@@ -1067,6 +1241,11 @@ def _process_alive(pid: int, started: str | None) -> bool:
         return True
     now_started = _process_started(pid)
     return now_started is None or now_started == started
+
+
+def _later(minutes: float) -> str:
+    """The UTC time `minutes` from now, as `now()` writes times."""
+    return (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat(timespec="microseconds")
 
 
 def _document(row: Sequence[Any]) -> Document:

@@ -549,8 +549,87 @@ def m007_document_notes(db: Database) -> None:
     )
 
 
+# What one reviewer's own decisions make of an item (`reviews`), kept like `items`' state but from that
+# reviewer's decisions in one role alone. The status is `_ITEM_STATUS`'s.
+_REVIEW_IN_EFFECT = ("e.item = NEW.item AND e.role = reviews.role AND e.annotator = reviews.annotator AND "
+                     "NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)")
+_REVIEW_OF_UNDONE = "item = NEW.item AND (role, annotator) = (SELECT role, annotator FROM decisions WHERE id = NEW.undoes)"
+_REVIEW_CONTENT = ("CASE WHEN NEW.action IN ('edit', 'add') THEN NEW.id ELSE (SELECT r.content FROM reviews r "
+                   "WHERE r.item = NEW.item AND r.role = NEW.role AND r.annotator = NEW.annotator) END")
+_REVIEW_TRIGGERS = f"""
+CREATE TRIGGER decisions_take_effect_for_reviewer AFTER INSERT ON decisions WHEN NEW.action != 'undo'
+BEGIN
+    INSERT INTO reviews (item, role, annotator, decision, content, status)
+    SELECT NEW.item, NEW.role, NEW.annotator, NEW.id, {_REVIEW_CONTENT},
+           {_ITEM_STATUS.format(verdict="NEW", item="items", content=_REVIEW_CONTENT)}
+    FROM items WHERE n = NEW.item
+    ON CONFLICT DO UPDATE SET decision = excluded.decision, content = excluded.content, status = excluded.status;
+END;
+
+CREATE TRIGGER decisions_undo_takes_effect_for_reviewer AFTER INSERT ON decisions WHEN NEW.action = 'undo'
+BEGIN
+    UPDATE reviews SET
+        decision = (SELECT max(e.id) FROM decisions e WHERE {_REVIEW_IN_EFFECT} AND e.action != 'undo'),
+        content = (SELECT max(e.id) FROM decisions e WHERE {_REVIEW_IN_EFFECT} AND e.action IN ('edit', 'add'))
+    WHERE {_REVIEW_OF_UNDONE};
+    UPDATE reviews SET status = (
+        SELECT {_ITEM_STATUS.format(verdict="d", item="i", content="reviews.content")}
+        FROM decisions d, items i WHERE d.id = reviews.decision AND i.n = reviews.item
+    ) WHERE {_REVIEW_OF_UNDONE};
+END;
+"""
+
+
+def m008_teams(db: Database) -> None:
+    """Several reviewers per document: settings, each reviewer's own state of each item, claims, adjudication.
+
+    - `settings` holds the store's own settings (`overlap`: how many reviewers each document needs).
+    - A decision has a `role`: `review`, or `adjudicate` (an adjudicator settling what reviewers
+      disagree on).
+    - `reviews` holds what each reviewer's own decisions (in one role) make of each item, kept by
+      triggers as `items` is; `items` still holds the latest decision of anyone (what a store with one
+      reviewer per document calls the label). Filled here from the log.
+    - `claims`: which reviewer is taking which document until when.
+    Nothing is rebuilt.
+    """
+    in_effect = "NOT EXISTS (SELECT 1 FROM decisions u WHERE u.undoes = e.id)"
+    db.executescript(
+        f"""
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        ALTER TABLE decisions ADD COLUMN role TEXT NOT NULL DEFAULT 'review' CHECK (role IN ('review', 'adjudicate'));
+        CREATE TABLE reviews (
+            item INTEGER NOT NULL REFERENCES items(n),
+            role TEXT NOT NULL,               -- review, adjudicate
+            annotator INTEGER NOT NULL REFERENCES annotators(n),
+            decision INTEGER,                 -- this reviewer's decision in effect
+            content INTEGER,                  -- this reviewer's latest edit or add in effect
+            status TEXT,                      -- as items.status, from this reviewer's decisions alone
+            PRIMARY KEY (item, role, annotator)
+        ) WITHOUT ROWID;
+        INSERT INTO reviews (item, role, annotator, decision, content, status)
+        SELECT v.item, 'review', v.annotator, v.decision, v.content,
+               {_ITEM_STATUS.format(verdict="d", item="i", content="v.content")}
+        FROM (SELECT e.item, e.annotator, max(e.id) FILTER (WHERE e.action != 'undo' AND {in_effect}) AS decision,
+                     max(e.id) FILTER (WHERE e.action IN ('edit', 'add') AND {in_effect}) AS content
+              FROM decisions e GROUP BY e.item, e.annotator) v
+        JOIN decisions d ON d.id = v.decision JOIN items i ON i.n = v.item;
+        -- A reviewer's documents: their labels, read without a scan.
+        CREATE INDEX reviews_annotator ON reviews(annotator, item);
+        CREATE TABLE claims (
+            doc INTEGER NOT NULL REFERENCES documents(n),
+            annotator INTEGER NOT NULL REFERENCES annotators(n),
+            claimed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,         -- renewed while the reviewer works on the document
+            PRIMARY KEY (doc, annotator)
+        ) WITHOUT ROWID;
+        CREATE INDEX claims_annotator ON claims(annotator, doc);
+        {_REVIEW_TRIGGERS}
+        """
+    )
+
+
 MIGRATIONS = [m001_initial, m002_proposal_provenance, m003_eval_runs, m004_item_content_and_redo, m005_run_owner,
-              m006_store_each_id_once, m007_document_notes]
+              m006_store_each_id_once, m007_document_notes, m008_teams]
 
 REBUILDS = {"m006_store_each_id_once"}
 """Migrations that rebuild the tables: the file is compacted after them."""
