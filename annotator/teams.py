@@ -286,7 +286,8 @@ class Variant:
             return "rejected"
         if self.item.status == "flagged":
             return "flagged"
-        fields = "  ".join(f"{name}: {'–' if value is None else value}" for name, value in self.item.fields.items())
+        fields = "  ".join(f"{name}: {'–' if value is None else value}" for name, value in self.item.fields.items()
+                           if not name.endswith(("_start", "_end")))  # a mention's offsets: the span says it
         return f"[{self.item.start}–{self.item.end}] {fields}"
 
 

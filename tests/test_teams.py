@@ -388,3 +388,80 @@ class ReviewersMachine(RuleBasedStateMachine):
 
 ReviewersMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
 TestReviewers = ReviewersMachine.TestCase
+
+
+# ------------------------------------------------------------------- adjudication through the UI
+
+
+async def test_the_adjudication_screen_picks_rejects_merges_and_undoes(team: Path) -> None:
+    from annotator.tui.app import AdjudicationApp
+    from annotator.tui.screens.adjudicate import AdjudicationScreen
+
+    with open_db(team) as store:
+        first, second, _ = store.document_ids()
+        review_all(store, "alice", first)
+        review_all(store, "bob", first, first="reject")
+        review_all(store, "alice", second, first="reject")
+        review_all(store, "bob", second, action="reject", first="accept")
+        disputed = {document_id: len(review.disputed) for document_id, review in
+                    ((d.id, r) for d, r in document_reviews(store))}
+
+    def adjudications() -> list[tuple[str, str]]:
+        with open_db(team) as store:
+            return store.conn.execute(
+                "SELECT i.id, d.action FROM decisions d JOIN items i ON i.n = d.item WHERE d.role = 'adjudicate' "
+                "ORDER BY d.id").fetchall()
+
+    app = AdjudicationApp(open_db(team), "carol")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, AdjudicationScreen)
+        adjudication = screen.adjudication
+        assert adjudication.document.id == max(disputed, key=disputed.get)  # the most disputed first
+        unit = adjudication.current
+        shown = variants(unit)
+        # The variant most reviewers chose comes first and is highlighted: here one each, alice's first by name.
+        assert shown[0].annotators == ("alice",)
+        await pilot.press("1")
+        assert adjudications() == [(unit.representative.id, "reject" if shown[0].item.status == "rejected" else
+                                    "accept")]
+        assert adjudication.current is not unit  # it went on to the next open item
+        await pilot.press("u")
+        assert adjudications()[-1][1] == "undo"
+        await pilot.press("x")
+        assert adjudications()[-1] == (unit.representative.id, "reject")
+        await pilot.press("m")  # nothing agreed in this document: nothing merged
+        assert len(adjudications()) == 3
+        await pilot.press("J")
+        assert adjudication.document.id == first
+        await pilot.press("m")
+        merged = adjudications()
+        with open_db(team) as store:
+            batch = store.conn.execute(
+                "SELECT count(*) FROM decisions WHERE role = 'adjudicate' AND batch IS NOT NULL").fetchone()[0]
+        assert batch == len(merged) - 3 and batch > 0  # the agreed items of the document, in one batch
+        await pilot.press("q")
+
+
+def test_assign_stores_the_overlap_and_review_refuses_a_reviewer_with_nothing_left(team: Path) -> None:
+    result = runner.invoke(app, ["assign", "--overlap", "1", "--annotators", "alice,bob", "--db", str(team)])
+    assert result.exit_code == 0 and "overlap 1" in result.stdout
+    result = runner.invoke(app, ["assign", "--overlap", "2", "--claim-minutes", "30", "--db", str(team)])
+    assert "overlap 2  annotators alice,bob  claims last 30 minutes" in result.stdout
+    with open_db(team) as store:
+        assert (store.overlap(), store.claim_minutes()) == (2, 30.0)
+        store.claim_documents("alice", 10)
+        store.claim_documents("bob", 10)
+    result = runner.invoke(app, ["review", "--annotator", "carol", "--db", str(team)])
+    assert result.exit_code == 1 and "'carol' is not one of this store's annotators (alice, bob)" in result.stderr
+    runner.invoke(app, ["assign", "--annotators", "", "--db", str(team)])
+    result = runner.invoke(app, ["review", "--annotator", "carol", "--db", str(team)])
+    assert result.exit_code == 1 and "nothing left for carol to review" in result.stderr
+
+
+def test_adjudicate_refuses_a_store_with_one_reviewer_per_document(tmp_path: Path) -> None:
+    with open_db(tmp_path / "one.db"):
+        pass
+    result = runner.invoke(app, ["adjudicate", "--db", str(tmp_path / "one.db")])
+    assert result.exit_code == 1 and "nothing to adjudicate" in result.stderr
