@@ -441,6 +441,18 @@ async def test_the_adjudication_screen_picks_rejects_merges_and_undoes(team: Pat
             batch = store.conn.execute(
                 "SELECT count(*) FROM decisions WHERE role = 'adjudicate' AND batch IS NOT NULL").fetchone()[0]
         assert batch == len(merged) - 3 and batch > 0  # the agreed items of the document, in one batch
+        # e: the form opens on the highlighted variant; saving it is the adjudicator's own edit.
+        from annotator.tui.screens.edit import EditModal
+
+        target = adjudication.current
+        await pilot.press("e")
+        assert isinstance(app.screen, EditModal)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert adjudications()[-1] == (target.representative.id, "edit")
+        with open_db(team) as store:
+            [(_, review)] = [(d, r) for d, r in document_reviews(store) if d.id == first]
+        assert review.complete  # its one disputed item settled, the rest merged: the document's gold is complete
         await pilot.press("q")
 
 
