@@ -477,3 +477,15 @@ def test_adjudicate_refuses_a_store_with_one_reviewer_per_document(tmp_path: Pat
         pass
     result = runner.invoke(app, ["adjudicate", "--db", str(tmp_path / "one.db")])
     assert result.exit_code == 1 and "nothing to adjudicate" in result.stderr
+
+
+def test_the_speaker_picker_suggests_only_the_reviewers_own_gold_names(team: Path) -> None:
+    from annotator.review import annotation_of
+
+    with open_db(team) as store:
+        first = store.document_ids()[0]
+        quote = next(item for item in store.annotations(first, reviewer=NOBODY) if item.kind == "quote")
+        store.record_decision(quote.id, "edit", "alice", annotation_of(quote).model_copy(update={"speaker": "Ana Ruiz"}))
+        assert "Ana Ruiz" in store.gold_speakers(reviewer="alice")
+        assert "Ana Ruiz" not in store.gold_speakers(reviewer="bob")
+        assert "Ana Ruiz" in store.gold_speakers()

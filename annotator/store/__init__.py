@@ -984,12 +984,22 @@ class Store:
             "percent_reviewed": 100.0 * (proposals - unreviewed) / proposals if proposals else 0.0,
         }
 
-    def gold_speakers(self, limit: int = 200) -> list[str]:
-        """The speakers of gold quotes (accepted, edited, added), the most recently decided first, at most `limit`.
+    def gold_speakers(self, limit: int = 200, reviewer: str | None = None) -> list[str]:
+        """The speakers of gold quotes (accepted, edited, added), the most recently decided first, at most `limit`;
+        with `reviewer`, of that reviewer's own labels (several reviewers per document: no one sees another's).
 
         Read from the decisions, newest first, not from every item: reviewers' decisions are few beside
         an archive's proposals, so the speaker picker asks this on each opening.
         """
+        if reviewer is not None:
+            return [row[0] for row in self.conn.execute(
+                "SELECT json_extract(coalesce(c.fields, i.fields), '$.speaker') AS speaker FROM reviews r "
+                "JOIN items i ON i.n = r.item LEFT JOIN decisions c ON c.id = r.content "
+                "WHERE r.annotator = (SELECT n FROM annotators WHERE name = ?) AND r.role = 'review' "
+                "AND i.kind = 'quote' AND r.status IN ('accepted', 'edited', 'added') AND speaker IS NOT NULL "
+                "GROUP BY speaker ORDER BY max(r.decision) DESC LIMIT ?",
+                [reviewer, limit],
+            )]
         return [row[0] for row in self.conn.execute(
             # CROSS JOIN keeps the decisions outermost: the items are looked up by key, never scanned.
             "SELECT json_extract(coalesce(c.fields, i.fields), '$.speaker') AS speaker "
