@@ -157,8 +157,11 @@ def document_review(document_id: str, proposals: Sequence[Item], labels: Sequenc
                 unit.votes[label.annotator] = label
     # Added items, reviewer by reviewer: each matched one to one to the units of its kind that reviewer has
     # no item in yet; an item left unmatched opens a unit of its own.
-    for reviewer in sorted({label.annotator for label in labels if label.role == "review" and not label.proposal}):
-        mine = [label for label in labels if label.role == "review" and not label.proposal and label.annotator == reviewer]
+    # An item its own reviewer added and then rejected is none of theirs.
+    added_labels = [label for label in labels
+                    if label.role == "review" and not label.proposal and label.item.status != "rejected"]
+    for reviewer in sorted({label.annotator for label in added_labels}):
+        mine = [label for label in added_labels if label.annotator == reviewer]
         for kind in sorted({label.item.kind for label in mine}):
             theirs = [label for label in mine if label.item.kind == kind]
             open_units = [unit for unit in added.get(kind, []) if reviewer not in unit.votes]

@@ -489,3 +489,43 @@ def test_the_speaker_picker_suggests_only_the_reviewers_own_gold_names(team: Pat
         assert "Ana Ruiz" in store.gold_speakers(reviewer="alice")
         assert "Ana Ruiz" not in store.gold_speakers(reviewer="bob")
         assert "Ana Ruiz" in store.gold_speakers()
+
+
+def test_items_added_by_each_reviewer_are_matched_across_reviewers(team: Path) -> None:
+    from annotator.schemas import parse_annotation
+
+    with open_db(team) as store:
+        first = store.document_ids()[0]
+        text = store.document(first).text
+        start = text.index("3,000 cars")
+
+        def figure(end: int):
+            return parse_annotation({"kind": "figure", "start": start, "end": end, "text": text[start:end],
+                                     "value": 3000, "unit": "cars", "qualifier": "exact", "subject": "cars a day",
+                                     "attributed_to": None})
+
+        review_all(store, "alice", first)
+        review_all(store, "bob", first)
+        # Both add the figure the engine missed; bob's span is a word longer: the spans still match.
+        alice_id, bob_id = manual_id(), manual_id()
+        store.record_decision(alice_id, "add", "alice", figure(start + len("3,000 cars")), document_id=first)
+        store.record_decision(bob_id, "add", "bob", figure(start + len("3,000 cars a")), document_id=first)
+        [(_, review)] = [(d, r) for d, r in document_reviews(store) if d.id == first]
+        [unit] = [unit for unit in review.units if unit.proposal is None]
+        assert set(unit.votes) == {"alice", "bob"} and unit.settled.status == "added"
+        assert first in gold_ids(store)
+        # Only alice adds a second one: bob did not find it, so it waits for an adjudicator.
+        other = text.index("Officials")
+        store.record_decision(manual_id(), "add", "alice", parse_annotation({
+            "kind": "figure", "start": other, "end": other + 9, "text": text[other:other + 9], "value": 1,
+            "unit": "officials", "qualifier": "exact", "subject": "officials", "attributed_to": None}), document_id=first)
+        [(_, review)] = [(d, r) for d, r in document_reviews(store) if d.id == first]
+        [disputed] = review.disputed
+        assert [(variant.item is None, variant.annotators) for variant in variants(disputed)] == [
+            (False, ("alice",)), (True, ("bob",))]
+        assert first not in gold_ids(store)
+        # An adjudicator sides with bob ("not an item"): the document's gold is complete again, without it.
+        adjudication = Adjudication(store, "carol")
+        adjudication.open(0)
+        adjudication.pick(variants(adjudication.current)[1])
+        assert first in gold_ids(store) and len(gold_ids(store)[first]) == len(review.units) - 1

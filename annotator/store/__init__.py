@@ -1202,18 +1202,22 @@ class Store:
         (document id, item id, kind, proposal (0/1), role, annotator, status, start, end, text, fields, origin,
         decided_at).
 
-        Span, text and fields are the reviewer's own latest edit or add in effect, else the proposal's.
+        Span, text and fields are the reviewer's own latest edit or add in effect, else the proposal's (for an
+        item added by hand, its latest edit or add in effect).
         """
         only = ""
         if document_ids is not None:
             only = f"AND i.doc IN (SELECT n FROM documents WHERE id IN ({', '.join('?' * len(document_ids))}))"
         return self.conn.execute(
-            "SELECT doc.id, i.id, i.kind, i.proposal, r.role, a.name, r.status, coalesce(c.start, i.start), "
-            "coalesce(c.\"end\", i.\"end\"), coalesce(c.text, i.text, substr(doc.text, i.start + 1, i.\"end\" - i.start)), "
-            "coalesce(c.fields, i.fields), coalesce(o.json, c.origin), d.created_at "
+            "SELECT doc.id, i.id, i.kind, i.proposal, r.role, a.name, r.status, coalesce(c.start, i.start, x.start), "
+            "coalesce(c.\"end\", i.\"end\", x.\"end\"), "
+            "coalesce(c.text, i.text, substr(doc.text, i.start + 1, i.\"end\" - i.start), x.text), "
+            "coalesce(c.fields, i.fields, x.fields), coalesce(o.json, c.origin, x.origin), d.created_at "
             "FROM reviews r JOIN items i ON i.n = r.item JOIN documents doc ON doc.n = i.doc "
             "JOIN annotators a ON a.n = r.annotator JOIN decisions d ON d.id = r.decision "
             "LEFT JOIN decisions c ON c.id = r.content LEFT JOIN origins o ON o.n = i.origin "
+            # An item added by hand that this reviewer did not add or edit (an adjudicator's reject): as it stands.
+            "LEFT JOIN decisions x ON x.id = i.content "
             f"WHERE r.status IS NOT NULL {only} ORDER BY i.doc, i.n, r.role, a.name",
             list(document_ids or ()),
         )
