@@ -529,3 +529,14 @@ def test_items_added_by_each_reviewer_are_matched_across_reviewers(team: Path) -
         adjudication.open(0)
         adjudication.pick(variants(adjudication.current)[1])
         assert first in gold_ids(store) and len(gold_ids(store)[first]) == len(review.units) - 1
+
+
+def test_the_document_list_counts_the_reviewers_own_decisions(team: Path) -> None:
+    with open_db(team) as store:
+        first = store.document_ids()[0]
+        review_all(store, "alice", first)
+        [alice] = store.document_summaries([first], reviewer="alice")
+        [bob] = store.document_summaries([first], reviewer="bob")
+        assert alice.reviewed == alice.proposals > 0 and bob.reviewed == 0
+        assert store.count_documents([first], unfinished=True, reviewer="bob") == 1
+        assert store.count_documents([first], unfinished=True, reviewer="alice") == 0

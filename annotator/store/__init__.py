@@ -538,19 +538,22 @@ class Store:
         unfinished: bool = False,
         offset: int = 0,
         limit: int = -1,
+        reviewer: str | None = None,
     ) -> list[DocumentSummary]:
         """Documents with their proposal and review counts, without their text: a page of the document list.
 
         Every document in the order added, or those of `document_ids` in that order; only those whose
         title or source holds `search` (any case), with `unfinished` only those with a proposal nobody
         has decided on; `limit` of them from `offset` (-1: all). A page counts only its own documents.
+        With `reviewer`, counted from that reviewer's own decisions (several reviewers per document).
         """
-        listed, params = self._listing(document_ids, search, unfinished)
+        listed, params = self._listing(document_ids, search, unfinished, reviewer)
+        status = self._status_of(reviewer)
         rows = self.conn.execute(
             "SELECT d.id, d.title, d.source, "
             "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.proposal = 1), "
-            "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND i.status IS NOT NULL), "
-            "(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.status = 'added'), "
+            f"(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND {status} IS NOT NULL), "
+            f"(SELECT count(*) FROM items i WHERE i.doc = d.n AND i.proposal = 0 AND {status} = 'added'), "
             "(SELECT count(*) FROM proposal_failures f WHERE f.doc = d.n), "
             # The note in effect: one step down `document_notes_document` for each row of the page.
             "(SELECT n.note FROM document_notes n WHERE n.doc = d.n ORDER BY n.id DESC LIMIT 1), "
@@ -560,12 +563,25 @@ class Store:
         )
         return [DocumentSummary(*row[:7], note=row[7] or None, done=bool(row[8])) for row in rows]
 
-    def count_documents(self, document_ids: Sequence[str] | None = None, search: str = "", unfinished: bool = False) -> int:
+    def count_documents(
+        self, document_ids: Sequence[str] | None = None, search: str = "", unfinished: bool = False,
+        reviewer: str | None = None,
+    ) -> int:
         """How many documents `document_summaries` lists with these filters, in all."""
-        listed, params = self._listing(document_ids, search, unfinished)
+        listed, params = self._listing(document_ids, search, unfinished, reviewer)
         return int(self.conn.execute(f"SELECT count(*) FROM ({listed})", params).fetchone()[0])
 
-    def _listing(self, document_ids: Sequence[str] | None, search: str, unfinished: bool) -> tuple[str, list[Any]]:
+    def _status_of(self, reviewer: str | None) -> str:
+        """SQL for the status of item `i`: as it stands, or as `reviewer`'s own decisions make it."""
+        if reviewer is None:
+            return "i.status"
+        row = self.conn.execute("SELECT n FROM annotators WHERE name = ?", [reviewer]).fetchone()
+        return (f"(SELECT r.status FROM reviews r WHERE r.item = i.n AND r.role = 'review' "
+                f"AND r.annotator = {int(row[0]) if row else -1})")
+
+    def _listing(
+        self, document_ids: Sequence[str] | None, search: str, unfinished: bool, reviewer: str | None = None
+    ) -> tuple[str, list[Any]]:
         """The query of the documents listed (`n`, and `rank`, their place in the list) and its parameters.
 
         Titles and sources are read from the index `documents_listing`, in the order added: a page or
@@ -582,7 +598,8 @@ class Store:
             where.append("(d.title LIKE ? ESCAPE '\\' OR d.source LIKE ? ESCAPE '\\')")
             params += [pattern, pattern]
         if unfinished:
-            where.append("EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.proposal = 1 AND i.status IS NULL)")
+            where.append(f"EXISTS (SELECT 1 FROM items i WHERE i.doc = d.n AND i.proposal = 1 "
+                         f"AND {self._status_of(reviewer)} IS NULL)")
         return f"SELECT d.n AS n, {rank} AS rank FROM {source} WHERE {' AND '.join(where)} ORDER BY {rank}", params
 
     def documents_without_proposals(self, document_ids: Sequence[str] | None = None) -> list[str]:
