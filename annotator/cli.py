@@ -414,6 +414,37 @@ def assign(
         console.print(table)
 
 
+@app.command()
+def adjudicate(
+    ctx: typer.Context,
+    annotator: Annotated[
+        Optional[str], typer.Option("--annotator", help="Your name on every adjudication (default: OS user).")
+    ] = None,
+    keys: Annotated[Optional[Path], typer.Option("--keys", help="TOML file of key bindings (see the README).")] = None,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Settle what reviewers disagree on: the variants side by side, the majority's highlighted.
+
+    A digit (or enter on the highlighted one) picks a variant, e edits, x rejects, m merges the items
+    the reviewers agree on, u undoes. Each is an adjudicate decision in your name.
+
+    Example: annotator adjudicate --annotator dana
+    """
+    settings = settings_of(ctx, annotator=annotator, keys=keys, db=db)
+    with store_at(settings.db, must_exist=True) as store:
+        if store.overlap() < 2:
+            raise fail(f"{settings.db}: each document has one reviewer (overlap 1): nothing to adjudicate; "
+                       "annotator assign --overlap 2 asks for more")
+    try:
+        from annotator.tui.app import create_adjudication_app
+        from annotator.tui.keymap import load_keymap
+
+        keymap = load_keymap(settings.keys)
+    except AnnotatorError as error:
+        raise fail(str(error)) from None
+    create_adjudication_app(settings.db, settings.name or getpass.getuser(), keymap).run()
+
+
 @app.command("eval")
 def eval_(
     ctx: typer.Context,
@@ -586,6 +617,104 @@ def stats(ctx: typer.Context, db: DbOption = Path(DEFAULT_DB)) -> None:
     for status in STATUSES:
         counts = [by.get((status, kind), 0) for kind in kinds]
         table.add_row(status, *map(str, counts), str(sum(counts)))
+    console.print(table)
+
+
+@app.command()
+def agree(
+    ctx: typer.Context,
+    kind: KindOption = None,
+    annotators: Annotated[
+        Optional[str], typer.Option("--annotators", help="Comma-separated reviewers to compare (default: all).")
+    ] = None,
+    engines: Annotated[
+        bool, typer.Option("--engines", help="Add each engine run (engine/model@prompt) as a rater: its proposals as proposed.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")] = False,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """How far reviewers agree, per kind: span F1 per pair, Cohen's kappa and Krippendorff's alpha per field.
+
+    Needs documents with two raters or more (annotator assign --overlap 2, or --engines).
+
+    Example: annotator agree --kind quote --annotators alice,bob
+    """
+    from annotator.agreement import agreement
+
+    kinds = _check_kinds(kind)
+    names = [name.strip() for name in annotators.split(",") if name.strip()] if annotators is not None else None
+    with store_at(settings_of(ctx, db=db).db, must_exist=True) as store:
+        result = agreement(store, kinds, names, engines).to_dict()
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    _print_agreement(result)
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_agreement(result: dict[str, Any]) -> None:
+    """A table of span agreement per pair and one of field agreement, for each kind."""
+    console.print(f"raters: {', '.join(result['annotators'])}")
+    for kind, figures in result["kinds"].items():
+        span = figures["span"]
+        table = Table("raters", "documents", "items", "F1", "exact F1", title_justify="left",
+                      title=f"{kind}: spans ({figures['documents']} documents; "
+                            f"found by all raters {_figure(span['found_by_all'])} of {span['units']} items)")
+        for pair, counts in span["pairs"].items():
+            table.add_row(pair.replace("|", " · "), str(counts["documents"]), "/".join(map(str, counts["items"])),
+                          _figure(span["f1"][pair]), _figure(span["exact_f1"][pair]))
+        console.print(table)
+        fields = Table("field", "alpha", "agreement", "items used / total", "Cohen's kappa per pair (used/total)",
+                       title_justify="left", title=f"{kind}: fields of matched items")
+        for name, field in figures["fields"].items():
+            kappas = ", ".join(f"{pair.replace('|', ' · ')} {_figure(value)} ({field['kappa_used'][pair]}/"
+                               f"{field['kappa_total'][pair]})" for pair, value in field["kappa"].items())
+            fields.add_row(f"{name} ({field['metric']})", _figure(field["alpha"]), _figure(field["agreement"]),
+                           f"{field['used']}/{field['total']}", kappas)
+        console.print(fields)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON instead of a table.")] = False,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """How good each engine run is as an annotator: what reviewers made of its proposals, per prompt and kind.
+
+    Accepted unchanged, edited, rejected, missed, how often each field was corrected, and the median
+    seconds a reviewer spent per decision.
+
+    Example: annotator report --json
+    """
+    from annotator.report import engine_report, report_dict
+
+    with store_at(settings_of(ctx, db=db).db, must_exist=True) as store:
+        rows = engine_report(store)
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(report_dict(rows), ensure_ascii=False, indent=2) + "\n")
+        return
+    if not rows:
+        console.print("no proposals in the store yet")
+        return
+    from annotator.agreement import engine_rater
+
+    table = Table("engine/model@prompt", "kind", "proposed", "decisions", "accepted", "edited", "rejected", "missed",
+                  "span changed", "fields corrected", "median s", title="reviewers' decisions per engine run",
+                  caption="one decision per reviewer and proposal; rates are shares of the accepted and edited")
+    for row in rows:
+        corrected = ", ".join(f"{name} {rate:.0%}" for name, rate in row.field_correction.items() if rate)
+        table.add_row(engine_rater(row.to_dict()), row.kind, str(row.proposed), str(row.decisions),
+                      str(row.accepted), str(row.edited), str(row.rejected), str(row.missed),
+                      "-" if row.span_changed is None else f"{row.span_changed:.0%}", corrected or "-",
+                      "-" if row.median_seconds is None else f"{row.median_seconds:.1f}")
     console.print(table)
 
 
