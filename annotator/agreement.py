@@ -5,7 +5,7 @@ it; `Store.reviewer_documents`); a rater's labels are the items their own decisi
 added: a rejected item is not one of their labels). Per kind:
 
 - **Spans.** For each pair of raters, over the documents both rated: their items matched one to one
-  as `eval` matches them (`evaluate.match`), a pair counting when the shared characters are at least
+  as `eval` matches them (`matching.match`), a pair counting when the shared characters are at least
   `MATCH` of either span (eval's rule whichever of the two is taken as gold, as `teams` groups items);
   F1 = 2·matched / (items of one + items of the other), pooled over the documents. `exact_f1` counts
   only identical offsets. `found_by_all`: the items of a document joined by those pairs into
@@ -14,7 +14,7 @@ added: a rejected item is not one of their labels). Per kind:
   The units are built from span matches rather than `teams`' units, which are keyed by proposal:
   two raters who keep the same span through different items (one rejects a proposal and adds a
   corrected one; two engines propose the same quote) found the same thing, and F1 says so too.
-- **Fields** of the matched items (`evaluate.FIELD_CHECKS`: speaker and quote_type, value, unit
+- **Fields** of the matched items (`matching.FIELD_CHECKS`: speaker and quote_type, value, unit
   and qualifier, holder and polarity), compared as `eval` compares them (names normalised, units
   canonical), a null or blank value being missing:
   Krippendorff's α over all raters, on the units (nominal; interval for a figure's `value`);
@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from annotator.canonical import GOLD_STATUSES
 from annotator.errors import AnnotatorError
-from annotator.evaluate import FIELD_CHECKS, match
+from annotator.matching import FIELD_CHECKS, match
 from annotator.names import normalise_name
 from annotator.numbers import canonical_unit
 from annotator.teams import overlaps
@@ -203,7 +203,7 @@ Groups = dict[tuple[int, int], dict[str, list[Values]]]
 
 
 class Span(NamedTuple):
-    """One rater's item as `evaluate.match` needs it: offsets, and its compared values."""
+    """One rater's item as `matching.match` needs it: offsets, and its compared values."""
 
     start: int
     end: int
@@ -255,7 +255,7 @@ class KindAgreement:
     def add_document(self, groups: Groups, names: Sequence[str]) -> None:
         """Count one document's items of this kind (`groups`) rated by `names` (two raters or more).
 
-        Each pair of raters: items with identical offsets pair first, in order, as `evaluate.match` would
+        Each pair of raters: items with identical offsets pair first, in order, as `matching.match` would
         pair them (they are its best candidates); only what is left goes through `match`, which is
         quadratic, a pair kept when `teams.overlaps`. Units: the offsets, joined by those pairs (a rater's
         items with identical offsets count once in a unit).

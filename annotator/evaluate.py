@@ -40,24 +40,13 @@ from typing import Any
 from annotator.canonical import to_json
 from annotator.contract import ContractDocument, Item, documents_from_store, read_contract
 from annotator.errors import AnnotatorError
-from annotator.names import same_name
-from annotator.numbers import canonical_unit
+from annotator.matching import DEFAULT_TOLERANCE, FIELD_CHECKS, MATCH, field_checks, match
 from annotator.options import name_and_number
-from annotator.schemas import ANNOTATION_KINDS, same_value, VALUE_TOLERANCE
+from annotator.schemas import ANNOTATION_KINDS
 from annotator.store import Store, now
 
-MATCH = 0.3
-"""The share of a gold span a proposal must cover to count as found."""
 STRICT = 0.8
 """The stricter threshold reported for quotes."""
-DEFAULT_TOLERANCE = VALUE_TOLERANCE
-"""Relative tolerance for a figure's value: the schema's, which the edit form and qa apply too."""
-FIELD_CHECKS: dict[str, tuple[str, ...]] = {
-    "quote": ("speaker", "quote_type"),
-    "figure": ("value", "unit", "qualifier"),
-    "stance": ("holder", "polarity"),
-}
-"""The fields compared on a matched pair, per kind."""
 _ACCURACY_NAMES = {"quote_type": "type_accuracy"}
 
 
@@ -136,50 +125,6 @@ def gold_hash(golds: Sequence[ContractDocument]) -> str:
 
 
 # --------------------------------------------------------------------------- scoring
-
-
-def _same_text(a: Any, b: Any) -> bool:
-    return (a or "").strip().casefold() == (b or "").strip().casefold()
-
-
-def field_checks(gold: Item, pred: Item, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, bool]:
-    """For a matched pair, which of the kind's compared fields the proposal got right."""
-    checks = {}
-    for name in FIELD_CHECKS.get(gold.kind, ()):
-        a, b = gold.fields.get(name), pred.fields.get(name)
-        if name in ("speaker", "holder"):
-            checks[name] = same_name(a, b)
-        elif name == "value":
-            checks[name] = same_value(a, b, tolerance)
-        elif name == "unit":  # one unit however written: "people"/"person", "km"/"kilometres", "$"/"USD"
-            checks[name] = _same_text(canonical_unit(a), canonical_unit(b))
-        else:
-            checks[name] = a == b
-    return checks
-
-
-def match(gold: Sequence[Item], predicted: Sequence[Item]) -> list[tuple[int, int, float]]:
-    """One-to-one pairs (gold index, prediction index, overlap) by largest share of the gold span first."""
-    candidates = []
-    by_start = sorted(range(len(predicted)), key=lambda j: predicted[j].start)
-    for i, g in enumerate(gold):
-        length = g.end - g.start
-        for j in by_start:
-            p = predicted[j]
-            if p.start >= g.end:
-                break
-            covered = min(g.end, p.end) - max(g.start, p.start)
-            if covered > 0:
-                union = max(g.end, p.end) - min(g.start, p.start)
-                candidates.append((covered / length, covered / union, i, j))
-    candidates.sort(key=lambda c: (-c[0], -c[1], c[2], c[3]))
-    pairs, used_gold, used_pred = [], set(), set()
-    for share, _, i, j in candidates:
-        if i not in used_gold and j not in used_pred:
-            used_gold.add(i)
-            used_pred.add(j)
-            pairs.append((i, j, share))
-    return pairs
 
 
 @dataclass(frozen=True)

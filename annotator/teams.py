@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from annotator.canonical import GOLD_STATUSES
 from annotator.contract import ContractDocument, Item, status_filter
-from annotator.evaluate import MATCH, field_checks, match
+from annotator.matching import MATCH, field_checks, match
 
 if TYPE_CHECKING:
     from annotator.schemas import Annotation, Document
