@@ -28,6 +28,10 @@ STATUS_FILTERS = ("all", "unreviewed", "gold", "rejected", "flagged")
 ATTENTION_SCAN = 20
 """Documents `next_attention` looks through after the current one (each is read and checked whole)."""
 
+ATTENTION_CACHE = 64
+"""Documents whose attention `ReviewQueue.attention` keeps, by their items as they stand: a second `g` over the
+same documents reads their items again but checks only those that changed."""
+
 
 @dataclass(frozen=True)
 class Attention:
@@ -223,6 +227,8 @@ class ReviewQueue:
         self.store = store
         self._index: dict[str, int] | None = None
         self.annotator = annotator
+        # With several reviewers per document, a reviewer sees and changes only their own decisions.
+        self.reviewer: str | None = annotator if store.overlap() > 1 else None
         self.kinds: tuple[str, ...] | None = None
         self.status_filter = "all"
         self.document_index = 0
@@ -230,7 +236,7 @@ class ReviewQueue:
         self.all_items: list[StoredAnnotation] = []
         self.items: list[StoredAnnotation] = []
         self.position = 0
-        self._attention: tuple[Any, dict[str, list[Attention]]] | None = None
+        self._attention: dict[Any, dict[str, list[Attention]]] = {}
 
     # ---------------------------------------------------------------- navigation
 
@@ -247,7 +253,8 @@ class ReviewQueue:
         self._read_items(item_id or (self.current.id if self.current else None))
 
     def _read_items(self, keep: str | None) -> None:
-        self.all_items = list(self.store.annotations(document_id=self.document_ids[self.document_index]))
+        self.all_items = list(self.store.annotations(document_id=self.document_ids[self.document_index],
+                                                     reviewer=self.reviewer))
         self._filter(keep)
 
     def _filter(self, keep: str | None = None) -> None:
@@ -268,6 +275,22 @@ class ReviewQueue:
         """Next (`+1`) or previous (`-1`) item in this document."""
         if self.items:
             self.position = max(0, min(self.position + delta, len(self.items) - 1))
+
+    def advance(self) -> bool:
+        """Go on after a decision, as a reviewer reading on expects: to the next undecided item of this document
+        (after the current one, then before it), else to the next document with one (as `next_unreviewed`).
+
+        Returns False when nothing anywhere is undecided; the queue then steps to the next item, as it always did.
+        """
+        later = [*range(self.position + 1, len(self.items)), *range(self.position)]
+        found = next((position for position in later if self.items[position].status == "proposed"), None)
+        if found is not None:
+            self.position = found
+            return True
+        if self.next_unreviewed():
+            return True
+        self.move(1)
+        return False
 
     def move_document(self, delta: int) -> None:
         """Next or previous document."""
@@ -290,7 +313,8 @@ class ReviewQueue:
                 self.position = position
                 return True
         for index in self._documents_with_undecided():
-            found = next(self.store.annotations(self.document_ids[index], statuses=["proposed"], kinds=self.kinds), None)
+            found = next(self.store.annotations(self.document_ids[index], statuses=["proposed"], kinds=self.kinds,
+                                                reviewer=self.reviewer), None)
             if found is not None:
                 if self.status_filter not in ("all", "unreviewed"):
                     self.status_filter = "all"
@@ -329,23 +353,24 @@ class ReviewQueue:
         """Record a decision on `item` and return the item as the store now holds it."""
         self.store.record_decision(item.id, action, self.annotator, annotation, document_id=item.document_id)
         # Read back, not worked out here: the card shows exactly the label the store derived.
-        updated = self.store.annotation(item.id) or replace(item, status="rejected")
+        updated = self.store.annotation(item.id, self.reviewer) or replace(item, status="rejected")
         self.all_items = [updated if i.id == item.id else i for i in self.all_items]
         self.items = [updated if i.id == item.id else i for i in self.items]
         return updated
 
     def accept(self) -> StoredAnnotation | None:
-        """Accept the current item as it stands (an edit stays; an item added by hand is gold already) and move on."""
+        """Accept the current item as it stands (an edit stays; an item added by hand is gold already) and go on
+        to the next undecided item (`advance`)."""
         item = self.current
         if item is None:
             return None
         if item.proposal_id is not None:
             item = self._decided(item, "accept")
-        self.move(1)
+        self.advance()
         return item
 
     def reject(self) -> StoredAnnotation | None:
-        """Reject the current item and move to the next."""
+        """Reject the current item and go on to the next undecided item (`advance`)."""
         item = self.current
         if item is None:
             return None
@@ -353,7 +378,7 @@ class ReviewQueue:
         if item.proposal_id is None:  # a withdrawn manual item is no longer listed
             self.reload()
         else:
-            self.move(1)
+            self.advance()
         return item
 
     def reviewed(self, annotation: Annotation) -> Annotation:
@@ -374,7 +399,8 @@ class ReviewQueue:
 
         A changed speaker takes its mention along: when the mention still points at the old words and
         they do not fit the new name, it moves to the new name's mention nearest the quote, or is cleared.
-        An unchanged current item is accepted (and the queue moves on); an unchanged other item is left as it is.
+        An unchanged current item is accepted (and the queue goes on, `accept`); an unchanged other item is left as
+        it is. A changed item stays current: the caller goes on (`advance`) when the fix completes the decision.
         """
         other = item is not None and (self.current is None or item.id != self.current.id)
         item = item or self.current
@@ -410,11 +436,11 @@ class ReviewQueue:
 
     def undo(self) -> Reversal | None:
         """Undo this reviewer's latest decision, wherever it was, and show that item again."""
-        return self._show_reversal(self.store.undo(self.annotator))
+        return self._show_reversal(self.store.undo(self.annotator, role="review"))
 
     def redo(self) -> Reversal | None:
         """Redo this reviewer's latest undo (if no new decision came since), and show that item again."""
-        return self._show_reversal(self.store.redo(self.annotator))
+        return self._show_reversal(self.store.redo(self.annotator, role="review"))
 
     def _show_reversal(self, event: dict[str, Any] | None) -> Reversal | None:
         if event is None:
@@ -424,7 +450,7 @@ class ReviewQueue:
         self.open(self.document_ids.index(event["document_id"]), event["item_id"])
         shown = self.current if self.current is not None and self.current.id == event["item_id"] else None
         if shown is None:  # filtered out, or a withdrawn manual item: name it from the store
-            shown = self.store.annotation(event["item_id"])
+            shown = self.store.annotation(event["item_id"], self.reviewer)
         return Reversal(event["action"], event["item_id"], event["kind"], shown.text if shown else "",
                         shown.status if shown else "", event.get("count", 1))
 
@@ -464,6 +490,8 @@ class ReviewQueue:
 
     def overall_progress(self) -> tuple[int, int]:
         """(reviewed, total) proposals in the whole store, every reviewer's decisions included (the store's tallies)."""
+        if self.reviewer is not None:
+            return self.store.reviewer_counts(self.reviewer, self.document_ids)
         return self.store.review_counts()
 
     # ------------------------------------------------- batches, flags, notes, attention
@@ -484,20 +512,21 @@ class ReviewQueue:
         return len(rest)
 
     def flag(self, note: str = "") -> StoredAnnotation | None:
-        """Flag the current item for discussion with a short comment, and move on: it is neither gold nor rejected."""
+        """Flag the current item for discussion with a short comment, and go on (`advance`): it is neither gold nor
+        rejected."""
         item = self.current
         if item is None:
             return None
         self.store.flag(item.id, self.annotator, note)
-        updated = self.store.annotation(item.id) or item
+        updated = self.store.annotation(item.id, self.reviewer) or item
         self.all_items = [updated if i.id == item.id else i for i in self.all_items]
         self.items = [updated if i.id == item.id else i for i in self.items]
-        self.move(1)
+        self.advance()
         return updated
 
     def flag_note(self, item: StoredAnnotation) -> str | None:
         """The comment of a flagged item's flag (None when it is not flagged or has none)."""
-        return self.store.flag_note(item.id) if item.status == "flagged" else None
+        return self.store.flag_note(item.id, self.reviewer) if item.status == "flagged" else None
 
     def document_note(self) -> dict[str, Any] | None:
         """The note in effect on the current document (`note`, `done`, `annotator`), or None."""
@@ -515,9 +544,13 @@ class ReviewQueue:
             return {}
         # Asked on every card: checked again only when an item changed.
         key = (self.document.id, tuple((i.id, i.status, i.start, i.end, i.fields_json) for i in self.all_items))
-        if self._attention is None or self._attention[0] != key:
-            self._attention = (key, attention_of(self.document, self.all_items, self.store.grounding(self.document.id)))
-        return self._attention[1]
+        found = self._attention.get(key)
+        if found is None:
+            found = attention_of(self.document, self.all_items, self.store.grounding(self.document.id))
+            if len(self._attention) >= ATTENTION_CACHE:
+                del self._attention[next(iter(self._attention))]  # the oldest
+            self._attention[key] = found
+        return found
 
     def next_attention(self, scan: int = ATTENTION_SCAN) -> Attention | None:
         """Go to the next item that needs a human most: in this document (flags and qa errors first, then the

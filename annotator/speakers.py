@@ -10,6 +10,7 @@ decisions are `ReviewQueue.edit`'s.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,8 +24,9 @@ from annotator.qa import mention_names_other, same_source
 from annotator.schemas import Annotation
 from annotator.store import StoredAnnotation
 
-PRONOUNS = frozenset("he she they it we i you him them".split())
-"""Words that stand for a speaker without naming them: as a speaker they are unresolved."""
+PRONOUNS = frozenset("he she they it we i you him them his her their its our my your".split())
+"""Words that stand for a speaker without naming them ("His lawyer said" points at "His"): as a speaker they are
+unresolved."""
 
 _SOURCE_FIELDS = ("speaker", "holder", "attributed_to")
 """The fields of an item that name a source."""
@@ -82,6 +84,14 @@ class DocumentNames:
             # A one-word name of no known kind is most often a place or an adjective ("Idlib", "Syrian").
             if kind or len(name.split()) > 1:
                 self.groups[key] = (name, kind, tuple(sorted(set(spans))))
+        self._in_text_order: list[tuple[int, int, str]] | None = None
+
+    def sources_between(self, start: int, end: int) -> list[str]:
+        """The people and organisations the narrative names in [start, end), canonical names in text order."""
+        if self._in_text_order is None:
+            self._in_text_order = sorted((first, last, name) for name, _, spans in self.groups.values()
+                                         for first, last in spans)
+        return [name for first, last, name in self._in_text_order if first >= start and last <= end]
 
     def mentions(self, name: str) -> list[Span]:
         """Where the text names `name` outside quotation marks: the analysis's mentions and the name's own words."""
@@ -259,20 +269,28 @@ def following_quotes(document: str, items: Iterable[StoredAnnotation], item: Sto
 
     Two rules: a later quote whose mention is written as `item`'s is (not a pronoun: "Sheikho" and
     "Sheikho"), anywhere after it; and a quote with no speaker or a pronoun for one ("he said"), in
-    the chain that runs from `item` to the next quote naming another speaker. A quote whose speaker is
-    the same source written another way ("Silva" for "Ana Silva", `qa.same_source`) is taken too and
-    does not end the chain. Quotes the reviewer has decided, and those that already have the speaker,
-    are left as they are.
+    the chain that runs from `item` to the next quote naming another speaker, or to the next person or
+    organisation the narrative names between two quotes ("Adeyemi wept. Outside court, she said …": her
+    "she" is not the judge's). A quote whose speaker is the same source written another way ("Silva"
+    for "Ana Silva", `qa.same_source`) is taken too and does not end the chain (after its end only where
+    the text names them, not by a pronoun). Quotes the reviewer has decided, and those that already have
+    the speaker, are left as they are.
     """
     speaker = _named(item)
     if speaker is None:
         return []
     words = mention_text(document, item)
     same_words = fold(words.strip()) if words and not is_pronoun(words) else None
-    chained, out = True, []
+    names = document_names(document)
+    chained, out, last = True, [], item.end
     for quote in _quotes(items):
         if (quote.start, quote.end) <= (item.start, item.end) or quote.id == item.id:
             continue
+        # Up to the end of the quote's sentence: "…,” said its UK director, Helen Brooks." names its speaker after it.
+        end = _sentence_end(document, quote.end)
+        between, last = (last, end), max(last, end)
+        if chained and any(not same_source(other, speaker) for other in names.sources_between(*between)):
+            chained = False
         named = _named(quote)
         if named is not None and same_name(named, speaker):
             continue
@@ -281,12 +299,31 @@ def following_quotes(document: str, items: Iterable[StoredAnnotation], item: Sto
             if same_words is not None and written is not None and fold(written.strip()) == same_words:
                 out.append(quote)
                 continue
-            if (named is None and chained) or (named is not None and same_source(named, speaker)):
+            # The same source written another way is taken anywhere when the text names them there ("Silva
+            # said"); resolved from a pronoun, only in the chain (the engine may have taken the wrong "she").
+            if (named is None and chained) or (named is not None and same_source(named, speaker)
+                                               and (chained or not is_pronoun(written))):
                 out.append(quote)
                 continue
         if named is not None and not same_source(named, speaker):
             chained = False
     return out
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=[\s”’\"']*(?:\s|$))|\n")
+
+
+def _sentence_end(document: str, offset: int) -> int:
+    """Where the sentence that goes on at `offset` ends (its full stop, or the end of the line).
+
+    A quote that ends its own sentence ("“Bring coats.” Farmer Jo …": a capital follows) ends it at `offset`.
+    """
+    if offset and document[offset - 1] in ".!?":
+        rest = document[offset:offset + 8].lstrip("”’\"' \t")
+        if not rest or rest[0].isupper() or rest[0] == "\n":
+            return offset
+    found = _SENTENCE_END.search(document, offset)
+    return found.end() if found else len(document)
 
 
 def quotes_of(items: Iterable[StoredAnnotation], name: str) -> list[StoredAnnotation]:

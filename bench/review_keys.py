@@ -10,11 +10,12 @@ they are stored. A scripted reviewer drives the real app headless (Pilot) and, i
 the fastest keys the UI offers for what the card shows against the gold: `a` when right; `p`, the
 shortest filter that puts the gold name on top of the picker (asked of the picker's own list and
 `annotator.speakers.filter_candidates`), `enter` for a wrong or empty speaker; `P`, or `y` on the
-offer to carry a fixed speaker on, for a following quote of the same speaker; `n`, `/`, the quote's
-words, `enter`, `enter`, `enter` (the form) and a speaker key for a missed quote; `x` for a proposal
-that is no item of the gold; `tab` to the next undecided item. Every key is counted against the item
-it was pressed for (a navigation key against the item it leaves); the store is then exported
-(`annotator export --status all`) and compared with the gold.
+offer to carry a fixed speaker on, for a following quote of the same speaker; `n`, the quote's
+words, `enter`, `enter`, `enter` (the form) and a speaker key for a missed quote (added before the
+document's last decision, which goes on to the next document); `x` for a proposal that is no item of
+the gold; `tab` to the next undecided item where a decision did not go on to it. Every key is counted
+against the item it was pressed for (a navigation key against the item it leaves); the store is then
+exported (`annotator export --status all`) and compared with the gold.
 
 Frame times: the store is built as `bench/scale.py`'s is (`bench/scale_corpus.py` writes the contract
 file, nothing reviewed, `annotator import` stores it). Each action is timed as `bench/tui.py` times
@@ -171,23 +172,27 @@ class Reviewer:
         app = self.app
         added: set[str] = set()
         while True:
-            assert isinstance(app.screen, ReviewScreen), app.screen
+            assert isinstance(app.screen, ReviewScreen) and app.screen.dialog is None, app.screen
             queue = app.queue
-            item = queue.current
-            if item is not None and item.status == "proposed":
-                await self.decide(item)
-                continue
-            later = [i for i in queue.items[queue.position + 1:] if i.status == "proposed"]
             document = queue.document
-            if not later and document is not None and document.id not in added:
+            undecided = [i for i in queue.all_items if i.status == "proposed"]
+            # The missed quotes are added before the document's last decision: that one goes on to the next document.
+            if document is not None and document.id not in added and len(undecided) <= 1:
                 added.add(document.id)
                 for missed in self.missed(document.id):
                     await self.add_missed(missed)
                 continue
+            item = queue.current
+            if item is not None and item.status == "proposed":
+                await self.decide(item)
+                continue
+            reviewed, total = queue.store.review_counts()
+            if reviewed == total:
+                return  # every item is reviewed: the card says so
             before = (queue.document_index, queue.position)
             await self.press(None, "tab")
             if (queue.document_index, queue.position) == before:
-                return  # every item is reviewed
+                return
 
     async def decide(self, item) -> None:
         """Press what the gold asks for the current, undecided item."""
@@ -230,7 +235,7 @@ class Reviewer:
         from annotator.tui.screens.speaker import SpeakerPickerModal
 
         await self.press(record, "p")
-        modal = self.app.screen
+        modal = self.app.screen.dialog
         assert isinstance(modal, SpeakerPickerModal)
         typed = shortest_filter(modal.candidates, name)
         if typed is None:  # the picker does not offer the name: type it and take it as typed
@@ -248,7 +253,7 @@ class Reviewer:
         from annotator.speakers import following_quotes
         from annotator.tui.screens.confirm import ConfirmModal
 
-        if not isinstance(self.app.screen, ConfirmModal):
+        if not isinstance(self.app.screen.dialog, ConfirmModal):
             return
         queue = self.app.queue
         current = queue.current
@@ -269,11 +274,12 @@ class Reviewer:
                 if not any(is_gold(i.text, q[0]) for i in items)]
 
     async def add_missed(self, gold: list) -> None:
-        """`n`, `/`, the quote's words, `enter` (find), `enter` (the span), `enter` (the form), then its speaker."""
+        """`n`, the quote's words (the find field has the focus), `enter` (find), `enter` (the span), `enter` (the
+        form), then its speaker."""
         from annotator.tui.screens.edit import EditModal
 
         record = self.decided(Handled("missed quote (keys beyond the typed words)", words=gold[0]))
-        await self.press(record, "n", "slash")
+        await self.press(record, "n")
         for char in gold[0]:
             await self.pilot.press(char)
             record.typed += 1
@@ -450,17 +456,17 @@ async def frames(db: Path, presses: int) -> dict[str, list[float]]:
             await key(None, "u")
             await on(target.id)
             await key("p (picker opens)", "p")
-            picker = app.screen
+            picker = app.screen.dialog
             assert isinstance(picker, SpeakerPickerModal)
             other = next((c for c in picker.candidates if c.name != target.fields().get("speaker")), picker.candidates[0])
             await key("p: a filter letter", other.name[0].lower())
             await key("p: enter (decision stored)", "enter")
-            if isinstance(app.screen, ConfirmModal):
+            if isinstance(app.screen.dialog, ConfirmModal):
                 await key(None, "escape")
             await key(None, "u")
             await on(target.id)
             await key("P (previous speaker)", "P")
-            if isinstance(app.screen, ConfirmModal):
+            if isinstance(app.screen.dialog, ConfirmModal):
                 await key(None, "escape")
             await key(None, "u")
             await on(target.id)
@@ -483,17 +489,18 @@ async def frames(db: Path, presses: int) -> dict[str, list[float]]:
 
 
 def frames_report(timed: dict[str, list[float]]) -> None:
-    """Median and p95 of each action next to the target."""
-    print(f"{'action':<30} {'median ms':>10} {'p95 ms':>8} {'presses':>8}   target")
+    """Median, the quartiles and p95 of each action next to the target."""
+    print(f"{'action':<30} {'median ms':>10} {'q1–q3 ms':>12} {'p95 ms':>8} {'presses':>8}   target")
     for name in ACTIONS:
         latencies = sorted(timed[name])
         if not latencies:
             print(f"{name:<30} {'no frame':>10}")
             continue
         median = statistics.median(latencies) * 1000
+        q1, q3 = (latencies[int((len(latencies) - 1) * q)] * 1000 for q in (0.25, 0.75))
         p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1000
-        print(f"{name:<30} {median:>10.1f} {p95:>8.1f} {len(latencies):>8}   median <= {TARGET_MS} ms  "
-              f"{'ok' if median <= TARGET_MS else 'MISSED'}")
+        print(f"{name:<30} {median:>10.1f} {f'{q1:.1f}–{q3:.1f}':>12} {p95:>8.1f} {len(latencies):>8}   "
+              f"median <= {TARGET_MS} ms  {'ok' if median <= TARGET_MS else 'MISSED'}")
 
 
 def main() -> None:

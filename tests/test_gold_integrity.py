@@ -290,8 +290,11 @@ async def test_accept_after_an_edit_keeps_the_edit(seeded) -> None:
         app.screen.field("speaker").value = "Hayat Tahrir al-Sham"
         await pilot.press("ctrl+s")
         await pilot.pause()
+        assert app.queue.current.id != quote.id and app.queue.current.status == "proposed"  # saving went on
+        assert exported_items(path)[quote.id]["status"] == "edited"
+        await pilot.press("k")  # back to the edited quote, then accept it as it now stands
         assert app.queue.current.id == quote.id and app.queue.current.status == "edited"
-        await pilot.press("a")  # accept the item as it now stands
+        await pilot.press("a")
         figure = next(item for item in app.queue.items if item.kind == "figure")
         app.queue.position = app.queue.items.index(figure)
         await pilot.press("s", "b", "enter")  # the span one word shorter: an edit
@@ -537,8 +540,8 @@ def test_eval_on_an_exported_file_scores_what_the_store_scores(seeded, tmp_path:
     with open_db(path) as store:
         queue = ReviewQueue(store, ids, "tester")
         queue.open(0)
-        while queue.current is not None and queue.current.status == "proposed":
-            (queue.reject if queue.current.kind == "stance" else queue.accept)()
+        while queue.document_index == 0 and queue.current is not None and queue.current.status == "proposed":
+            (queue.reject if queue.current.kind == "stance" else queue.accept)()  # the last goes on to document 1
         queue.open(1)
         queue.accept()  # one item of the second document decided: under review
     assert invoke("export", "--status", "all", "--db", str(path), "-o", "all.jsonl").exit_code == 0

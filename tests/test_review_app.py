@@ -301,3 +301,51 @@ async def test_proposals_that_arrive_while_a_modal_is_open_are_shown(tmp_path: P
 def screen_below(app: ReviewApp) -> ReviewScreen:
     """The review screen, whatever is on top of it."""
     return app.review_screen
+
+
+async def test_the_last_decision_of_a_document_goes_on_to_the_next_one_and_a_box_holds_the_review_keys(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        queue = app.queue
+        queue.position = len(queue.items) - 1  # the last item first: the earlier ones are still undecided
+        screen(app).show_current()
+        last = queue.current
+        await pilot.press("a")
+        assert queue.document_index == 0 and queue.position == 0  # back to the first undecided item here
+        for _ in range(len(queue.items) - 2):
+            await pilot.press("a")
+        before = statuses(path)
+        assert list(before.values()).count("proposed") > 0 and before[last.id] == "accepted"
+        await pilot.press("a")  # the document's last undecided item: on to the next document's first, as tab goes
+        assert queue.document_index == 1 and queue.current.status == "proposed"
+        assert screen(app).article.text == queue.document.text  # the article shows the document the card is on
+        decided = statuses(path)
+        assert all(decided[item.id] == "accepted" for item in queue.store.annotations(document_id=ids[0]))
+        # While a box is open over the review, the review's keys decide nothing.
+        await pilot.press("A")
+        assert screen(app).dialog is not None
+        await pilot.press("a", "x", "j", "tab")
+        assert statuses(path) == decided and screen(app).dialog is not None
+        await pilot.press("n")
+        assert screen(app).dialog is None and statuses(path) == decided
+
+
+async def test_a_missed_quote_is_its_words_and_three_enters(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        words = "The victories that were achieved"
+        assert words in app.queue.document.text
+        await pilot.press("n", *words, "enter", "enter")  # the find field has the focus: no "/" first
+        await pilot.pause()
+        form = app.screen
+        assert type(form).__name__ == "EditModal" and form.annotation.text == words
+        form.field("speaker").value = "Syrian state TV"
+        await pilot.press("enter")
+        await pilot.pause()
+        added = app.queue.current
+        assert added.status == "added" and added.text == words  # it stays current, for its speaker keys
+    with open_db(path) as store:
+        [stored] = [a for a in store.annotations() if a.id == added.id]
+    assert stored.status == "added" and stored.fields()["speaker"] == "Syrian state TV"

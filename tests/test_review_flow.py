@@ -176,12 +176,12 @@ async def test_A_accepts_the_rest_after_saying_how_many_of_each_kind_and_u_takes
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("x")  # one rejected by hand first
         await pilot.press("A")
-        assert isinstance(app.screen, ConfirmModal)
+        assert isinstance(app.screen.dialog, ConfirmModal)  # a box over the review, not a screen of its own
         rest = sum(before.values()) - 1
-        question = app.screen.question
+        question = app.screen.dialog.question
         assert question.startswith(f"Accept {rest} undecided items (") and "quotes" in question
         await pilot.press("y")
-        assert isinstance(app.screen, ReviewScreen)
+        assert isinstance(app.screen, ReviewScreen) and app.screen.dialog is None
         assert statuses(path, first) == Counter({"accepted": rest, "rejected": 1})
         assert len({batch for action, _, batch in actions(path) if action == "accept"}) == 1
         await pilot.press("u")
@@ -203,9 +203,9 @@ async def test_flag_with_a_comment_shows_it_and_tab_passes_flagged_items(seeded)
         screen = app.screen
         item = screen.queue.current
         await pilot.press("exclamation_mark")
-        assert isinstance(app.screen, FlagModal)
+        assert isinstance(screen.dialog, FlagModal)
         await pilot.press(*"ask ed", "enter")
-        assert isinstance(app.screen, ReviewScreen)
+        assert screen.dialog is None
         await pilot.press("k")
         assert screen.queue.current.id == item.id
         assert "flag: ask ed" in screen.card(screen.queue.current).plain

@@ -101,11 +101,35 @@ def test_filters_and_next_unreviewed(queue: ReviewQueue) -> None:
     queue.move(-5)
     queue.accept()
     queue.accept()
-    queue.accept()
+    queue.accept()  # the document's last undecided item: the queue goes on to the next document's, as tab does
+    assert queue.document_index == 1 and queue.current.status == "proposed"
+    queue.move_document(-1)
     assert queue.cycle_status_filter() == "unreviewed" and queue.items == []
     assert queue.next_unreviewed() and queue.document_index == 1 and queue.current.status == "proposed"
     queue.accept()
     assert not queue.next_unreviewed(), [(i.text, i.status) for i in queue.store.annotations()]
+
+
+def test_a_decision_goes_on_to_the_next_undecided_item_here_then_before_then_in_the_next_document(queue) -> None:
+    _, second, third = (item.id for item in queue.items)
+    queue.move(1)
+    queue.accept()  # the second item
+    assert queue.current.id == third
+    queue.move(-2)
+    queue.accept()  # the first: the second is decided, so on to the third
+    assert queue.current.id == third
+    queue.move(-1)
+    queue.reject()  # the second again (a change of mind): the third is still undecided
+    assert queue.current.id == third and queue.document_index == 0
+    queue.move(-2)
+    queue.store.record_decision(third, "accept", "bob", document_id=queue.document.id)
+    queue.reload()
+    assert queue.advance()  # nothing undecided here: the next document's first undecided item
+    assert queue.document_index == 1 and queue.current.status == "proposed"
+    queue.accept()  # the last undecided item anywhere: nothing to go on to, the next item as before
+    assert queue.document_index == 1 and not queue.advance()
+    assert [d["action"] for d in queue.store.decisions(second)] == ["accept", "reject"]
+    assert {i.status for i in queue.store.annotations()} == {"accepted", "rejected"}
 
 
 def test_an_empty_list_of_documents_is_refused(store) -> None:

@@ -110,6 +110,11 @@ def screen(app: ReviewApp) -> ReviewScreen:
     return app.screen
 
 
+def dialog(app: ReviewApp):
+    """The box open over the review screen (a picker, a question, a list), or None."""
+    return screen(app).dialog
+
+
 def mention_words(path: Path, item: StoredAnnotation) -> str | None:
     fields = item.fields()
     if fields["speaker_start"] is None:
@@ -254,6 +259,27 @@ def test_a_pronoun_chain_ends_at_another_name_and_nothing_is_offered_without_a_n
     assert following_quotes(text, quotes, quotes[1]) == []  # the quote names nobody: nothing to carry on
 
 
+def test_a_pronoun_chain_ends_where_the_narrative_names_another_person_between_the_quotes() -> None:
+    text = ("“She was left alone with 22 patients,” Lord Justice Harmon said in the ruling. “No nurse could have done "
+            "more.”\n\nGrace Adeyemi, 41, wept as the decision was read. “I became a nurse to help people,” she said.\n")
+    quotes = [
+        quote(text, "She was left alone with 22 patients", "Lord Justice Harmon", "Lord Justice Harmon"),
+        quote(text, "No nurse could have done more."),
+        quote(text, "I became a nurse to help people", "she", "she"),
+    ]
+    # "she" follows "Grace Adeyemi" in the narrative: she is not the judge, and is not offered his name.
+    assert [q.text for q in following_quotes(text, quotes, quotes[0])] == ["No nurse could have done more."]
+    # The name may come after the quote, in its own sentence; "His lawyer" is no mention of the prosecutor.
+    text = ("Volta will close its plant, the company said. “This was a difficult decision,” said its UK director, "
+            "Helen Brooks. Prosecutor Fiona Blake spoke. His lawyer, Andrew Chen, said the film was too dark.\n")
+    quotes = [
+        quote(text, "Volta will close its plant", "Volta", "the company"),
+        quote(text, "This was a difficult decision"),
+        quote(text, "the film was too dark", "Volta", "His"),
+    ]
+    assert following_quotes(text, quotes, quotes[0]) == []
+
+
 def test_previous_speaker_skips_quotes_without_one_and_quotes_of_lists_one_name() -> None:
     quotes = summit_quotes()
     assert previous_speaker(quotes, quotes[3]).text == "the budget was balanced"
@@ -286,11 +312,14 @@ async def test_picker_filter_and_enter_set_speaker_and_mention_in_one_decision(b
     async with app.run_test(size=SIZE) as pilot:
         item = await on_quote(app, pilot, "The bridge is closed")
         await pilot.press("p")
-        assert isinstance(app.screen, SpeakerPickerModal)
+        assert isinstance(dialog(app), SpeakerPickerModal)
         await pilot.press("r", "a", "enter")  # p, two letters, enter
-        assert isinstance(app.screen, ConfirmModal)  # the two quotes after it have no speaker: offered
+        assert isinstance(dialog(app), ConfirmModal)  # the two quotes after it have no speaker: offered
+        assert app.queue.current.id == item.id  # the card shows the fix while the question is asked
         await pilot.press("n")
-        assert isinstance(app.screen, ReviewScreen)
+        assert dialog(app) is None
+        # The decision is complete: the review goes on to the next undecided item, the quote just declined.
+        assert app.queue.current.text.startswith("Drivers should use") and app.queue.current.status == "proposed"
     [decision] = decisions(path, item.id)
     assert decision["action"] == "edit" and decision["annotator"] == "tester"
     stored = stored_quote(path, "The bridge is closed")
@@ -306,7 +335,7 @@ async def test_tab_steps_through_the_mentions_before_enter(bridge) -> None:
     async with app.run_test(size=SIZE) as pilot:
         item = await on_quote(app, pilot, "Nobody listened")
         await pilot.press("p", "w", "a")
-        picker = app.screen
+        picker = dialog(app)
         assert isinstance(picker, SpeakerPickerModal) and picker.highlighted.name == "Helen Ward"
         mentions = picker.highlighted.mentions
         assert len(mentions) == 2 and picker.mention == mentions[0]
@@ -331,11 +360,11 @@ async def test_a_typed_name_not_in_the_list_is_taken_with_its_mention_or_none(br
     async with app.run_test(size=SIZE) as pilot:
         await on_quote(app, pilot, "The bridge is closed")
         await pilot.press("p", *"Sergeant Mills", "enter")  # no name matches: the typed words
-        if isinstance(app.screen, ConfirmModal):
+        if isinstance(dialog(app), ConfirmModal):
             await pilot.press("escape")
         await on_quote(app, pilot, "Expect delays")
         await pilot.press("p", *"Patel", "ctrl+n")  # "Patel" matches Raj Patel; ctrl+n takes the words as typed
-        if isinstance(app.screen, ConfirmModal):
+        if isinstance(dialog(app), ConfirmModal):
             await pilot.press("escape")
         await pilot.pause()
     mills = stored_quote(path, "The bridge is closed")
@@ -353,7 +382,7 @@ async def test_a_placeholder_name_is_refused_like_the_form_refuses_it(bridge) ->
         await on_quote(app, pilot, "The bridge is closed")
         await pilot.press("p", "?", "ctrl+n")
         await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
+        assert dialog(app) is None
     assert all_decisions(path) == 0
 
 
@@ -363,7 +392,7 @@ async def test_escape_closes_the_picker_with_nothing_stored(bridge) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await on_quote(app, pilot, "The bridge is closed")
         await pilot.press("p", "r", "escape")
-        assert isinstance(app.screen, ReviewScreen)
+        assert dialog(app) is None
     assert all_decisions(path) == 0
 
 
@@ -376,13 +405,16 @@ async def test_the_offer_accepted_applies_the_speaker_to_each_following_quote(br
     async with app.run_test(size=SIZE) as pilot:
         await on_quote(app, pilot, "The bridge is closed")
         await pilot.press("p", "r", "a", "enter")
-        confirm = app.screen
+        confirm = dialog(app)
         assert isinstance(confirm, ConfirmModal)
         assert confirm.question == "Apply Raj Patel to 2 following quotes?"
         await pilot.press("y")
         await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
-        assert app.queue.current.text.startswith("The bridge is closed")  # the review stays where it was
+        assert dialog(app) is None
+        # The review goes on past the quotes the offer decided, to the first item still undecided.
+        undecided = [i for i in app.queue.items if i.status == "proposed"]
+        assert app.queue.current.id == undecided[0].id
+        assert app.queue.current.start > stored_quote(path, "Expect delays").start
     for words in ("The bridge is closed", "Drivers should use", "Expect delays"):
         stored = stored_quote(path, words)
         assert stored.status == "edited" and stored.fields()["speaker"] == "Raj Patel"
@@ -401,7 +433,7 @@ async def test_enter_confirms_and_the_edit_form_changing_a_speaker_offers_too(br
         app.screen.query_one("#field-speaker").value = "Raj Patel"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        assert isinstance(dialog(app), ConfirmModal)
         await pilot.press("enter")
         await pilot.pause()
     assert all_decisions(path) == 3
@@ -418,10 +450,13 @@ async def test_previous_speaker_is_one_key_and_one_decision(bridge) -> None:
         item = await on_quote(app, pilot, "Nobody listened")
         await pilot.press("P")
         await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)  # "Ward" already has her speaker: nothing to offer
+        assert dialog(app) is None  # "Ward" already has her speaker: nothing to offer
+        # One key decides it and goes on to the next undecided item, as accept does.
+        assert app.queue.current.text.startswith("We were told") and app.queue.current.status == "proposed"
         first = await on_quote(app, pilot, "The bridge is closed")
         await pilot.press("P")  # no quote before the first one names anyone: nothing happens
         await pilot.pause()
+        assert app.queue.current.id == first.id  # nothing decided: the review stays
     stored = stored_quote(path, "Nobody listened")
     assert stored.fields()["speaker"] == "Helen Ward"  # the speaker of the quote before it
     assert mention_words(path, stored) == "neighbour"  # a description still fits her: it stays
@@ -444,7 +479,7 @@ async def test_a_speakers_quotes_are_listed_and_enter_jumps_to_one(bridge) -> No
         assert [q.text[:12] for q in listing.quotes] == ["two lorries ", "It will take"]
         await pilot.press("down", "enter")
         await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
+        assert dialog(app) is None
         assert app.queue.current.text.startswith("It will take days")
         await pilot.press("left_square_bracket")
         assert app.queue.current.id == first.id

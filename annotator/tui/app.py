@@ -120,3 +120,30 @@ def create_app(
     """The review app over the store at `db` for these documents, in this order (None: all, in the order added)."""
     store = open_db(db)
     return ReviewApp(store, document_ids, annotator, engine=engine, pending=pending, keymap=keymap)
+
+
+class AdjudicationApp(App[None], inherit_bindings=False):
+    """Settle what the reviewers of a store with several reviewers per document disagree on."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "annotator adjudicate"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+c", "help_quit", show=False, system=True)]
+
+    def __init__(self, store: Store, adjudicator: str, keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.adjudicator = adjudicator
+        if keymap:
+            self.set_keymap(keymap)
+
+    def on_mount(self) -> None:
+        from annotator.teams import Adjudication
+        from annotator.tui.screens.adjudicate import AdjudicationScreen
+
+        self.push_screen(AdjudicationScreen(Adjudication(self.store, self.adjudicator)))
+
+
+def create_adjudication_app(db: str | Path, adjudicator: str, keymap: dict[str, str] | None = None) -> AdjudicationApp:
+    """The adjudication app over the store at `db`, deciding as `adjudicator`."""
+    return AdjudicationApp(open_db(db), adjudicator, keymap)

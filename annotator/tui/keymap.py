@@ -129,9 +129,27 @@ CONFIRM_BINDINGS = [
 ]
 """Keys of every yes/no question."""
 
+ADJUDICATE_BINDINGS = [
+    *(Binding(str(number), f"pick({number})", f"Variant {number}", id=f"adjudicate_pick_{number}", show=number == 1)
+      for number in range(1, 6)),
+    Binding("enter", "pick(0)", "Pick highlighted", id="adjudicate_pick", priority=True),
+    Binding("e", "edit", "Edit", id="adjudicate_edit"),
+    Binding("x", "reject", "Reject", id="adjudicate_reject"),
+    Binding("m", "merge", "Merge agreed", id="adjudicate_merge"),
+    Binding("tab", "next_open", "Next open", id="adjudicate_next_open", priority=True),
+    Binding("j", "move(1)", "Next", id="adjudicate_next", show=False),
+    Binding("k", "move(-1)", "Prev", id="adjudicate_previous", show=False),
+    Binding("J,pagedown", "document(1)", "Next doc", id="adjudicate_next_document", show=False),
+    Binding("K,pageup", "document(-1)", "Prev doc", id="adjudicate_previous_document", show=False),
+    Binding("u", "undo", "Undo", id="adjudicate_undo"),
+    Binding("q", "quit", "Quit", id="adjudicate_quit"),
+]
+"""Keys of the adjudication screen (`annotator adjudicate`); up and down move through the variants."""
+
 ALL_BINDINGS = (
     REVIEW_BINDINGS + SPAN_BINDINGS + EDIT_BINDINGS + DOCUMENTS_BINDINGS + HELP_BINDINGS + APP_BINDINGS
     + SPEAKER_PICK_BINDINGS + SPEAKER_QUOTES_BINDINGS + CONFIRM_BINDINGS + FLAG_BINDINGS + NOTE_BINDINGS
+    + ADJUDICATE_BINDINGS
 )
 
 

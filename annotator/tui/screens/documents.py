@@ -27,9 +27,13 @@ class DocumentsModal(ModalScreen["int | None"]):
 
     BINDINGS = DOCUMENTS_BINDINGS
 
-    def __init__(self, store: Store, document_ids: list[str], current: int = 0, whole_store: bool = False) -> None:
+    def __init__(
+        self, store: Store, document_ids: list[str], current: int = 0, whole_store: bool = False,
+        reviewer: str | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
+        self.reviewer = reviewer  # several reviewers per document: counts of this reviewer's own decisions
         self.document_ids = document_ids
         self.whole_store = whole_store  # the list is every document in the order added: ask the store for it whole
         self.current = current
@@ -63,6 +67,7 @@ class DocumentsModal(ModalScreen["int | None"]):
             "document_ids": None if self.whole_store else self.document_ids,
             "search": self.query_text,
             "unfinished": self.unfinished_only,
+            "reviewer": self.reviewer,
         }
 
     def _refresh(self, at: int = 0) -> None:

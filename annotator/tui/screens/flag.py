@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from annotator.tui.keymap import FLAG_BINDINGS
+from annotator.tui.widgets.dialog import Dialog
 
 MAX_COMMENT = 200
 """Characters a flag's comment may hold: a short note, not a discussion."""
 
 
-class FlagModal(ModalScreen["str | None"]):
+class FlagModal(Dialog["str | None"]):
     """Ask for a flag's comment; returns it ('' for none: a flag needs no words), or None to not flag."""
 
     BINDINGS = FLAG_BINDINGS
 
     def __init__(self, what: str) -> None:
-        super().__init__()
+        super().__init__(id="flag-dialog")
         self.what = what
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="flag-dialog"):
-            yield Label("Flag for discussion", id="flag-title")
-            yield Label(self.what, id="flag-item", markup=False)
-            yield Input(placeholder="why (optional), enter to flag", max_length=MAX_COMMENT, id="flag-comment")
-        yield Footer()
+        yield Label("Flag for discussion", id="flag-title")
+        yield Label(self.what, id="flag-item", markup=False)
+        yield Input(placeholder="why (optional), enter to flag", max_length=MAX_COMMENT,
+                    id="flag-comment")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual import events
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -31,7 +33,9 @@ from annotator.speakers import (
 from annotator.store import StoredAnnotation
 from annotator.tui.keymap import HINT_ORDER, REVIEW_BINDINGS
 from annotator.tui.messages import ProposalsArrived
+from annotator.tui.screens.speaker import SpeakerPickerModal
 from annotator.tui.widgets.article import ArticleView, Highlight
+from annotator.tui.widgets.dialog import Dialog
 from annotator.tui.widgets.hints import HintBar
 
 ABSENT = "–"
@@ -70,6 +74,11 @@ class ReviewScreen(Screen[None]):
         self.notice = ""
         self.engine_status = engine_status
         self.document_failures: list[dict[str, str]] = []
+        self.shown_document: str | None = None
+        """The id of the document the article shows (a decision that went on to another one redraws it whole)."""
+        self.dialog: Dialog | None = None
+        """The box open over the review (a picker, a question), if any: while it is, the review's keys do nothing."""
+        self._focus_before_dialog: Widget | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="review"):
@@ -80,9 +89,42 @@ class ReviewScreen(Screen[None]):
                 yield Static(id="progress")
                 yield Static(self.engine_status, id="engine")
         yield HintBar(HINT_ORDER)
+        yield Container(id="dialogs", classes="dialog-layer")
+        with Container(id="picker-layer", classes="dialog-layer"):
+            yield SpeakerPickerModal()
 
     def on_mount(self) -> None:
         self.show_document()
+
+    def open_dialog(self, dialog: Dialog, answered: Callable[[Any], None]) -> None:
+        """Show a box over the review (one at a time); `answered` gets what it is dismissed with."""
+        if self.dialog is not None:
+            self.close_dialog(self.dialog)
+        dialog.answered = answered
+        self.dialog = dialog
+        self._focus_before_dialog = self.focused
+        if dialog.KEPT:
+            dialog.add_class("-open")
+            dialog.opened()
+        else:
+            self.query_one("#dialogs").mount(dialog)
+        self.refresh_bindings()
+
+    def close_dialog(self, dialog: Dialog) -> None:
+        """Take a box away and give the keys back to the review."""
+        if self.dialog is dialog:
+            self.dialog = None
+        if dialog.KEPT:
+            dialog.remove_class("-open")
+        else:
+            dialog.remove()
+        before = self._focus_before_dialog
+        self.set_focus(before if before is not None and before.is_attached else None)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No review key acts while a box is open over the review (its own keys do)."""
+        return self.dialog is None
 
     @property
     def article(self) -> ArticleView:
@@ -97,7 +139,13 @@ class ReviewScreen(Screen[None]):
         text = queue.document.text if queue.document else ""
         self.document_failures = queue.store.failures(queue.document.id) if queue.document else []
         current = queue.current
-        self.article.set_document(text, [highlight(i) for i in queue.items], current.id if current else None)
+        highlights = [highlight(i) for i in queue.items]
+        if queue.document is not None and queue.document.id == self.shown_document and self.article.text == text:
+            # The same article (an undo, a batch, a filter): only the highlights that changed are drawn again.
+            self.article.replace_highlights(highlights)
+        else:
+            self.article.set_document(text, highlights, current.id if current else None)
+        self.shown_document = queue.document.id if queue.document else None
         self.show_current()
 
     def show_current(self) -> None:
@@ -209,25 +257,36 @@ class ReviewScreen(Screen[None]):
             lines.append(f"[yellow]{escape(self.notice)}[/]")
         return Text.from_markup("\n".join(lines))
 
-    def _after_decision(self, item: StoredAnnotation | None) -> None:
+    def _after_decision(self, item: StoredAnnotation | None, notice: str = "") -> None:
+        """Draw a decision: the item's highlight and the card; the whole article when the review went on to another document."""
+        self.notice = notice
+        if self.queue.document is not None and self.queue.document.id != self.shown_document:
+            self.show_document()
+            return
         if item is not None:
             self.article.update_highlight(highlight(item))
-        self.notice = ""
         self.show_current()
+
+    def _went_on(self, item: StoredAnnotation | None, notice: str = "") -> None:
+        """Draw a decision after which the review went on to the next undecided item (`ReviewQueue.advance`)."""
+        current = self.queue.current
+        if not notice and item is not None and (current is None or current.status != "proposed"):
+            notice = "every item is reviewed"
+        self._after_decision(item, notice)
 
     # ------------------------------------------------------------------ actions
 
     def action_accept(self) -> None:
-        """Accept the current item and go to the next."""
-        self._after_decision(self.queue.accept())
+        """Accept the current item and go on to the next undecided one (in the next document after the last)."""
+        self._went_on(self.queue.accept())
 
     def action_reject(self) -> None:
-        """Reject the current item and go to the next."""
+        """Reject the current item and go on to the next undecided one."""
         item = self.queue.reject()
         if item is not None and item.proposal_id is None:
             self.show_document()
         else:
-            self._after_decision(item)
+            self._went_on(item)
 
     def action_next_item(self) -> None:
         """Next item."""
@@ -293,7 +352,8 @@ class ReviewScreen(Screen[None]):
 
         queue = self.queue
         self.app.push_screen(
-            DocumentsModal(queue.store, queue.document_ids, queue.document_index, whole_store=queue.whole_store), chosen
+            DocumentsModal(queue.store, queue.document_ids, queue.document_index, whole_store=queue.whole_store,
+                           reviewer=queue.reviewer), chosen
         )
 
     def action_scroll_card(self) -> None:
@@ -315,7 +375,7 @@ class ReviewScreen(Screen[None]):
         self.app.exit()
 
     def action_edit(self) -> None:
-        """Correct the current item's fields in a form; saving records one edit decision."""
+        """Correct the current item's fields in a form; saving records one edit decision and goes on, as accept does."""
         from annotator.tui.screens.edit import EditModal
 
         item = self.queue.current
@@ -324,22 +384,20 @@ class ReviewScreen(Screen[None]):
 
         def saved(annotation: Annotation | None) -> None:
             if annotation is not None:
-                self._speaker_fixed(item, self._decide(lambda: self.queue.edit(annotation)))
+                self._fixed(item, self._decide(lambda: self.queue.edit(annotation)))
 
         self.app.push_screen(EditModal(annotation_of(item), self.queue.document.text), saved)
 
     def _decide(self, decision: Callable[[], StoredAnnotation | None]) -> StoredAnnotation | None:
         """Make a decision that the core may refuse (a value that breaks a rule): say why, change nothing.
 
-        Returns the item as decided, or None when refused.
+        Returns the item as decided, or None when refused. Draws nothing: the caller does, once.
         """
         try:
-            item = decision()
+            return decision()
         except AnnotatorError as error:
             self.notify(str(error), title="Not saved", severity="error", timeout=8)
             return None
-        self._after_decision(item)
-        return item
 
     def action_adjust_span(self) -> None:
         """Move the current item's boundaries by word or character; confirming records an edit."""
@@ -356,7 +414,10 @@ class ReviewScreen(Screen[None]):
                 return
             start, end, _ = span
             annotation = annotation_of(item).model_copy(update={"start": start, "end": end, "text": document[start:end]})
-            self._decide(lambda: self.queue.edit(annotation))
+            # The item stays current (a span is often fixed before its fields), unless the span was kept: an accept.
+            decided = self._decide(lambda: self.queue.edit(annotation))
+            if decided is not None:
+                self._after_decision(decided)
 
         self.app.push_screen(SpanModal(self.article, item.start, item.end, item.kind, choose_kind=False), chosen)
 
@@ -428,26 +489,27 @@ class ReviewScreen(Screen[None]):
 
     def action_speaker_pick(self) -> None:
         """Pick the quote's speaker from the document's names, nearest first; taking one records one edit."""
-        from annotator.tui.screens.speaker import SpeakerPickerModal
-
         item = self._current_quote()
         if item is None or self.queue.document is None:
             return
         names = document_names(self.queue.document.text)
         quote = (item.start, item.end)
         candidates = speaker_candidates(
-            names, quote, source_names(self.queue.all_items), self.queue.store.gold_speakers()
+            names, quote, source_names(self.queue.all_items), self.queue.store.gold_speakers(reviewer=self.queue.reviewer)
         )
 
         def chosen(choice: SpeakerChoice | None) -> None:
-            self.show_current()  # the article marks the quote's own mention again
-            if choice is not None:
+            if choice is None:
+                self.show_current()  # the article marks the quote's own mention again
+            else:
                 self._set_speaker(item, choice.name, choice.mention)
 
         def mark(span: tuple[int, int] | None) -> None:
             self.article.set_speaker_mark(*(span or (None, None)))
 
-        self.app.push_screen(SpeakerPickerModal(names, candidates, quote, item.fields().get("speaker"), mark), chosen)
+        picker = self.query_one(SpeakerPickerModal)
+        picker.open(names, candidates, quote, item.fields().get("speaker"), mark)
+        self.open_dialog(picker, chosen)
 
     def action_speaker_previous(self) -> None:
         """Give the quote the speaker of the previous quote that names one ("he said" runs on): one edit."""
@@ -466,31 +528,55 @@ class ReviewScreen(Screen[None]):
         self._set_speaker(item, name, (start, end) if start is not None and end is not None else None)
 
     def _set_speaker(self, item: StoredAnnotation, name: str, mention: tuple[int, int] | None) -> None:
-        """Record the quote with this speaker and mention (one edit, validated as the form's save is)."""
+        """Record the quote with this speaker and mention (one edit, validated as the form's save is), and go on."""
         annotation = with_speaker(annotation_of(item), name, mention)
-        self._speaker_fixed(item, self._decide(lambda: self.queue.edit(annotation)))
+        self._fixed(item, self._decide(lambda: self.queue.edit(annotation)))
 
-    def _speaker_fixed(self, before: StoredAnnotation, after: StoredAnnotation | None) -> None:
-        """After a quote's speaker changed, offer it to the following quotes that should share it."""
-        if after is None or after.kind != "quote" or self.queue.document is None:
+    def _fixed(self, before: StoredAnnotation, after: StoredAnnotation | None) -> None:
+        """A fix that completes the item's decision (the picker, the previous speaker, the form) was stored: when it
+        changed a quote's speaker, ask whether the following quotes that should share it get it too; then go on to
+        the next undecided item, as accept does. A refused fix (None) stays, for the reviewer to correct."""
+        if after is None:
             return
-        name = after.fields().get("speaker")
-        if not name or same_name(name, before.fields().get("speaker")):
-            return
-        following = following_quotes(self.queue.document.text, self.queue.all_items, after)
+        following = self._following(before, after)
         if not following:
+            self._go_on(after)
             return
         from annotator.tui.screens.confirm import ConfirmModal
 
+        name = after.fields()["speaker"]
+        self._after_decision(after)  # the card shows the fix while the question is asked
         count = len(following)
         question = f"Apply {name} to {count} following quote{'s' if count != 1 else ''}?"
-        self.app.push_screen(ConfirmModal(question, title="Same speaker"),
-                             lambda yes: self._apply_speaker(name, following) if yes else None)
 
-    def _apply_speaker(self, name: str, quotes: list[StoredAnnotation]) -> None:
-        """Give each quote this speaker, its mention kept where it fits, else the name's nearest: one edit each."""
+        def answered(yes: bool | None) -> None:
+            self._go_on(after, self._apply_speaker(name, following) if yes else "")
+
+        self.open_dialog(ConfirmModal(question, title="Same speaker"), answered)
+
+    def _following(self, before: StoredAnnotation, after: StoredAnnotation) -> list[StoredAnnotation]:
+        """The following quotes to offer a quote's new speaker to ([] when the speaker did not change)."""
+        if after.kind != "quote" or self.queue.document is None:
+            return []
+        name = after.fields().get("speaker")
+        if not name or same_name(name, before.fields().get("speaker")):
+            return []
+        return following_quotes(self.queue.document.text, self.queue.all_items, after)
+
+    def _go_on(self, item: StoredAnnotation, notice: str = "") -> None:
+        """After a fix of `item`: go on to the next undecided item (unless the queue already went on) and draw."""
+        current = self.queue.current
+        if current is not None and current.id == item.id:
+            self.queue.advance()
+        self._went_on(item, notice)
+
+    def _apply_speaker(self, name: str, quotes: list[StoredAnnotation]) -> str:
+        """Give each quote this speaker, its mention kept where it fits, else the name's nearest: one edit each.
+
+        Returns what was done, for the reviewer; the caller redraws the card.
+        """
         if self.queue.document is None:
-            return
+            return ""
         names = document_names(self.queue.document.text)
         shown = {item.id for item in self.queue.items}
         applied = 0
@@ -506,8 +592,7 @@ class ReviewScreen(Screen[None]):
                 applied += 1
                 if updated.id in shown:
                     self.article.update_highlight(highlight(updated))
-        self.notice = f"{name} applied to {applied} following quote{'s' if applied != 1 else ''}"
-        self.show_current()
+        return f"{name} applied to {applied} following quote{'s' if applied != 1 else ''}"
 
     def action_speaker_quotes(self) -> None:
         """List the document's quotes of the current item's speaker (or holder, or source); enter goes to one."""
@@ -527,6 +612,8 @@ class ReviewScreen(Screen[None]):
             if item_id is not None:
                 self._go_to(item_id)
 
+        # A screen of its own, not a box in the review's layer: mounting a list into the review screen lays the whole
+        # screen out again (~45 ms a frame against ~20 ms pushed).
         self.app.push_screen(SpeakerQuotesModal(name, quotes, item.id), chosen)
 
     def action_speaker_quote(self, delta: int) -> None:
@@ -579,7 +666,7 @@ class ReviewScreen(Screen[None]):
                 self.notice = f"accepted {accepted} item{'s' if accepted != 1 else ''}"
                 self.show_document()
 
-        self.app.push_screen(ConfirmModal(question, title="Accept the rest"), answered)
+        self.open_dialog(ConfirmModal(question, title="Accept the rest"), answered)
 
     def action_flag(self) -> None:
         """Flag the current item for discussion with a short comment: neither gold nor rejected."""
@@ -591,9 +678,9 @@ class ReviewScreen(Screen[None]):
 
         def flagged(note: str | None) -> None:
             if note is not None:
-                self._after_decision(self.queue.flag(note))
+                self._went_on(self.queue.flag(note))
 
-        self.app.push_screen(FlagModal(f"{item.kind}: {clip_words(item.text, 60)}"), flagged)
+        self.open_dialog(FlagModal(f"{item.kind}: {clip_words(item.text, 60)}"), flagged)
 
     def action_document_note(self) -> None:
         """Leave a note on this document, and mark it done (or not)."""

@@ -31,10 +31,15 @@ def word_step(text: str, offset: int, direction: int) -> int:
 
 
 class SpanModal(ModalScreen["tuple[int, int, str] | None"]):
-    """Moves a selection over the article below; returns (start, end, kind) or None."""
+    """Moves a selection over the article below; returns (start, end, kind) or None.
+
+    To add a missed annotation the find field has the focus at once (its words are what the reviewer
+    has in front of them): type them, `enter` selects them, `enter` again confirms. Moving a span's
+    boundaries starts with the keys; `/` focuses the find field there.
+    """
 
     BINDINGS = SPAN_BINDINGS
-    AUTO_FOCUS = ""  # keys move the selection; the find field takes focus only on "/"
+    AUTO_FOCUS = ""  # keys move the selection; the find field takes focus on "/" (or at once, to add)
 
     def __init__(self, article: ArticleView, start: int, end: int, kind: str, *, choose_kind: bool) -> None:
         super().__init__()
@@ -53,6 +58,8 @@ class SpanModal(ModalScreen["tuple[int, int, str] | None"]):
 
     def on_mount(self) -> None:
         self._show()
+        if self.choose_kind:
+            self.query_one("#span-find", Input).focus()
 
     def _show(self) -> None:
         self.start = max(0, min(self.start, len(self.text) - 1))
@@ -105,6 +112,11 @@ class SpanModal(ModalScreen["tuple[int, int, str] | None"]):
         # Focus after this key is handled, so that the "/" itself is not typed into the field.
         self.call_after_refresh(self.query_one("#span-find", Input).focus)
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A "/" as the first character is the find key pressed out of habit (the field has the focus already)."""
+        if event.value == "/":
+            event.input.value = ""
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Locate typed words (exactly, or near enough) and select them."""
         self.index = self.index or DocumentIndex(self.text)
@@ -126,7 +138,7 @@ class SpanModal(ModalScreen["tuple[int, int, str] | None"]):
         self.dismiss((self.start, self.end, self.kind))
 
     def action_cancel(self) -> None:
-        """Leave the span as it was."""
+        """Leave the span as it was; in the find field, leave the field first (the keys then move the selection)."""
         field = self.query_one("#span-find", Input)
         if field.has_focus:
             field.value = ""

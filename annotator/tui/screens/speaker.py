@@ -6,13 +6,12 @@ from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from annotator.speakers import DocumentNames, Span, SpeakerCandidate, SpeakerChoice, filter_candidates, nearest_first
 from annotator.tui.keymap import SPEAKER_PICK_BINDINGS
+from annotator.tui.widgets.dialog import Dialog
 
 CONTEXT = 60
 """Characters shown on each side of a mention in the preview."""
@@ -27,7 +26,7 @@ def mention_preview(document: str, span: Span, context: int = CONTEXT) -> Text:
                          after, ("…" if end + context < len(document) else "", "dim"))
 
 
-class SpeakerPickerModal(ModalScreen["SpeakerChoice | None"]):
+class SpeakerPickerModal(Dialog["SpeakerChoice | None"]):
     """Pick a quote's speaker from the document's names; returns the name and its mention, or None when cancelled.
 
     Typing filters the names (the best match on top); `enter` takes the highlighted one, or the typed
@@ -35,8 +34,19 @@ class SpeakerPickerModal(ModalScreen["SpeakerChoice | None"]):
     """
 
     BINDINGS = SPEAKER_PICK_BINDINGS
+    KEPT = True  # the review screen holds one, shown for each quote (`open`)
 
-    def __init__(
+    def __init__(self) -> None:
+        super().__init__(id="speaker-dialog")
+        self.names = DocumentNames("")
+        self.candidates: list[SpeakerCandidate] = []
+        self.quote: Span = (0, 0)
+        self.current: str | None = None
+        self.on_mention: Callable[[Span | None], None] | None = None
+        self.shown: list[SpeakerCandidate] = []
+        self.mention_index = 0
+
+    def open(
         self,
         names: DocumentNames,
         candidates: Sequence[SpeakerCandidate],
@@ -44,29 +54,29 @@ class SpeakerPickerModal(ModalScreen["SpeakerChoice | None"]):
         current: str | None = None,
         on_mention: Callable[[Span | None], None] | None = None,
     ) -> None:
-        super().__init__()
-        self.names = names
-        self.candidates = list(candidates)
-        self.quote = quote
-        self.current = current
+        """Offer these names for the quote at `quote` (its speaker now `current`); `on_mention` marks a mention in the article."""
+        self.names, self.candidates, self.quote, self.current = names, list(candidates), quote, current
         self.on_mention = on_mention
-        self.shown: list[SpeakerCandidate] = list(candidates)
-        self.mention_index = 0
+        self.shown = list(candidates)
+        words = " ".join(names.text[quote[0] : quote[1]].split())
+        words = words if len(words) <= 60 else words[:59] + "…"
+        self.query_one("#speaker-title", Label).update(Text.assemble("Speaker of ", ("“" + words + "”", "italic")), layout=False)
+        field = self.query_one(Input)
+        with field.prevent(Input.Changed):  # the names are filled once, here
+            field.value = ""
+        self._fill()
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="speaker-dialog"):
-            words = " ".join(self.names.text[self.quote[0] : self.quote[1]].split())
-            words = words if len(words) <= 60 else words[:59] + "…"
-            yield Label(Text.assemble("Speaker of ", ("“" + words + "”", "italic")), id="speaker-title")
-            yield Input(placeholder="type a name to filter · enter takes the top one", id="speaker-filter", compact=True)
-            yield OptionList(id="speaker-list", compact=True)
-            yield Static(id="speaker-mention")
-        yield Footer()
+        yield Label(id="speaker-title")
+        yield Input(placeholder="type a name to filter · enter takes the top one", id="speaker-filter", compact=True)
+        yield OptionList(id="speaker-list", compact=True)
+        yield Static(id="speaker-mention")
 
     def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        options.can_focus = False  # the typing stays in the filter
-        self._fill()
+        self.query_one(OptionList).can_focus = False  # the typing stays in the filter
+
+    def opened(self) -> None:
+        """The typing goes to the filter."""
         self.query_one(Input).focus()
 
     @property
@@ -107,14 +117,14 @@ class SpeakerPickerModal(ModalScreen["SpeakerChoice | None"]):
         typed = self.query_one(Input).value.strip()
         if candidate is None:
             preview.update(Text.assemble("No name matches: ", ("enter", "bold"), f" sets “{typed}” as a new name")
-                           if typed else Text("No names found in this document: type one.", style="dim"))
+                           if typed else Text("No names found in this document: type one.", style="dim"), layout=False)
         elif mention is None:
-            preview.update(Text("The text never names them outside quotes: no mention.", style="dim"))
+            preview.update(Text("The text never names them outside quotes: no mention.", style="dim"), layout=False)
         else:
             count = len(candidate.mentions)
             step = Text.assemble((f"mention {self.mention_index % count + 1}/{count}", "bold"),
                                  (" · tab for the next" if count > 1 else "", "dim"), "\n")
-            preview.update(step + mention_preview(self.names.text, mention))
+            preview.update(step + mention_preview(self.names.text, mention), layout=False)  # a box of fixed height
         if self.on_mention is not None:
             self.on_mention(mention)
 

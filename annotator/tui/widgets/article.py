@@ -243,6 +243,18 @@ class ArticleView(ScrollView):
         self._strips.clear()
         self.refresh()
 
+    def replace_highlights(self, highlights: Sequence[Highlight]) -> None:
+        """The same text with these highlights (after an undo, a batch, a filter): re-render only the lines of
+        the highlights that came, went or changed."""
+        new = {h.item_id: h for h in highlights}
+        old = self._by_id
+        changed = [(old.get(item_id), new.get(item_id)) for item_id in old.keys() | new.keys()
+                   if old.get(item_id) != new.get(item_id)]
+        if not changed:
+            return
+        self._index_highlights(new.values())
+        self._invalidate(*(_span(h) for pair in changed for h in pair))
+
     def update_highlight(self, highlight: Highlight) -> None:
         """One item changed status or span (or is new): re-render only the lines it covered or covers."""
         old = self._by_id.get(highlight.item_id)
@@ -317,10 +329,21 @@ class ArticleView(ScrollView):
         self._rewrap(keep_position=True)
 
     def notify_style_update(self) -> None:
-        """CSS or theme changed: drop every cached style and line."""
+        """CSS or theme changed: drop every cached style and line, if the styles the lines are drawn with changed.
+
+        A box opening over the article takes the focus from it, which restyles it: its lines look the same,
+        and drawing every visible one again cost the box's frame several milliseconds.
+        """
         super().notify_style_update()
-        self._styles.clear()
-        self._strips.clear()
+        try:
+            drawn: tuple | None = (self.rich_style, *(self.get_component_rich_style(name, partial=True)
+                                                      for name in sorted(self.COMPONENT_CLASSES)))
+        except KeyError:  # the component styles are not read yet (while mounting)
+            drawn = None
+        if drawn is None or drawn != getattr(self, "_drawn_with", None):
+            self._drawn_with = drawn
+            self._styles.clear()
+            self._strips.clear()
 
     def on_click(self, event: events.Click) -> None:
         """Post HighlightClicked for the innermost highlight under the pointer."""

@@ -18,6 +18,18 @@ class HintBar(Footer):
     def __init__(self, order: Sequence[str], *, id: str | None = None) -> None:
         super().__init__(show_command_palette=False, id=id)
         self.order = {binding_id: rank for rank, binding_id in enumerate(order)}
+        self._shown: tuple | None = None
+
+    async def recompose(self) -> None:
+        """Compose the keys again only when what they would show changed: every focus change and binding refresh
+        asks for it, and mounting a row of keys costs a few milliseconds of the next frame."""
+        if not self._bindings_ready:
+            return
+        shown = (self.size.width, tuple((binding.key, binding.description, enabled) for binding, enabled, _ in self.hints()))
+        if shown == self._shown:
+            return
+        self._shown = shown
+        await super().recompose()
 
     def hints(self) -> list[tuple[Binding, bool, str]]:
         """(binding, enabled, tooltip) of each action to show, most important first, before cutting to the width."""
