@@ -244,16 +244,17 @@ class KindAgreement:
     pairs: dict[str, SpanPair] = field(default_factory=dict)
     units: int = 0
     found_by_all: int = 0
-    complete: dict[tuple[str, ...], list[tuple[tuple[Any, ...], ...]]] = field(default_factory=dict)
-    """Units every rater of a document found once, by their raters: each unit's values field by field
-    (one tuple per field, a value per rater in the raters' order)."""
+    complete: dict[tuple[str, ...], Counter[tuple[tuple[Any, ...], ...]]] = field(default_factory=dict)
+    """Units every rater of a document found once, by their raters: how many had each set of values, field by
+    field (one tuple per field, a value per rater in the raters' order)."""
     shared: list[tuple[tuple[Any, ...], ...]] = field(default_factory=list)
     """The other units two raters or more found, likewise field by field."""
     matched: dict[str, tuple[list[Values], list[Values]]] = field(default_factory=dict)
     """Per pair of raters, the values of the pairs of items they matched outside `complete` units."""
 
-    def add_document(self, groups: Groups, names: Sequence[str]) -> None:
-        """Count one document's items of this kind (`groups`) rated by `names` (two raters or more).
+    def add_document(self, groups: Groups, names: Sequence[str], agreed: Sequence[Values] = ()) -> None:
+        """Count one document's items of this kind (`groups`) rated by `names` (two raters or more), and the
+        units every one of them kept unchanged as proposed, once each, with these values (`agreed`).
 
         Each pair of raters: items with identical offsets pair first, in order, as `matching.match` would
         pair them (they are its best candidates); only what is left goes through `match`, which is
@@ -271,11 +272,14 @@ class KindAgreement:
                 complete.append(members)
             else:
                 rest[span] = members
-        if complete:
-            self.complete.setdefault(names, []).extend(
-                tuple(zip(*(members[name][0] for name in names))) for members in complete)
-            self.units += len(complete)
-            self.found_by_all += len(complete)
+        if complete or agreed:
+            units = self.complete.get(names)
+            if units is None:
+                units = self.complete[names] = Counter()
+            units.update(tuple(zip(*(members[name][0] for name in names))) for members in complete)
+            units.update(tuple((value,) * everyone for value in values) for values in agreed)
+            self.units += len(complete) + len(agreed)
+            self.found_by_all += len(complete) + len(agreed)
         parent: dict[tuple[int, int], tuple[int, int]] = {}
         for first, second in combinations(names, 2):
             key = pair_name(first, second)
@@ -285,7 +289,7 @@ class KindAgreement:
                 self.matched[key] = ([], [])
             firsts, seconds = self.matched[key]
             counts.documents += 1
-            exact = len(complete)
+            exact = len(complete) + len(agreed)
             counts.first += exact
             counts.second += exact
             left_a: list[Span] = []
@@ -337,7 +341,7 @@ class KindAgreement:
     def to_dict(self) -> dict[str, Any]:
         """The kind's figures as JSON (see the module's doc)."""
         keys = sorted(self.pairs)
-        total = len(self.shared) + sum(len(units) for units in self.complete.values())
+        total = len(self.shared) + sum(units.total() for units in self.complete.values())
         fields = {}
         for index, name in enumerate(FIELD_CHECKS.get(self.kind, ())):
             metric = "interval" if name in INTERVAL_FIELDS else "nominal"
@@ -345,7 +349,8 @@ class KindAgreement:
             # How many units got each tuple of values (counted in C: most units repeat a few tuples).
             patterns = Counter(map(column, self.shared))
             for units in self.complete.values():
-                patterns.update(map(column, units))
+                for unit, count in units.items():
+                    patterns[column(unit)] += count
             units = Counter()
             for pattern, count in patterns.items():
                 given = tuple(value for value in pattern if value is not None) if None in pattern else pattern
@@ -387,8 +392,9 @@ class KindAgreement:
         for names, units in self.complete.items():
             if first in names and second in names:
                 i, j = names.index(first), names.index(second)
-                values = list(map(column, units))
-                counted.update(zip(map(itemgetter(i), values), map(itemgetter(j), values)))
+                for unit, count in units.items():
+                    values = column(unit)
+                    counted[(values[i], values[j])] += count
         for pair in [pair for pair in counted if pair[0] is None or pair[1] is None]:
             del counted[pair]
         return counted
@@ -479,38 +485,71 @@ def _agreement(
     chosen = set(annotators) if annotators else None
     wanted = list(kinds) if kinds else list(ANNOTATION_KINDS)
     fields = {kind: FIELD_CHECKS.get(kind, ()) for kind in wanted}
-    # The other reads, side by side with the first (the longest) and its counting.
-    others = queries.beside(store, lambda opened: (
-        opened.reviewer_documents(), list(queries.other_labels(opened, fields))))
+    # The other labels are read side by side with the rest (SQLite lets go of Python's lock as it works).
+    others = queries.beside(store, lambda opened: list(queries.other_labels(opened, fields)))
     numbers = queries.document_numbers(store)
+    reviewers = {numbers[document_id]: names for document_id, names in store.reviewer_documents().items()}
     proposed = queries.documents_with_proposals(store)
     people = {str(n): name for n, name in queries.annotator_numbers(store).items()}
     compared = {kind: _Compared(names) for kind, names in fields.items()}
     groups: dict[str, dict[int, Groups]] = {kind: {} for kind in wanted}  # kind → document → items by offsets, rater
     labelled: dict[int, set[str]] = {}
+    # A proposal every rater of its document accepted unchanged (most of an archive) is one complete unit:
+    # kept aside with its values (`agreed`), not grouped rater by rater, unless a rater has another item
+    # with the same offsets, which sends it back to `groups` (`regroup`). Engines rate other documents.
+    everyone: dict[int, tuple[str, ...]] = {}
+    if not engines:
+        for document, found in reviewers.items():
+            humans = tuple(name for name in found if chosen is None or name in chosen)
+            if len(humans) >= 2:
+                everyone[document] = humans
+    agreed: dict[tuple[int, str], dict[tuple[int, int], Values]] = {}
+    named: dict[str, tuple[str, ...]] = {}  # the raters a row's `who` names (among those chosen)
+
+    def regroup(document: int, kind: str, span: tuple[int, int]) -> None:
+        values = agreed[(document, kind)].pop(span)
+        members = groups[kind].setdefault(document, {}).setdefault(span, {})
+        for name in everyone[document]:
+            members.setdefault(name, []).append(values)
+
     last, spans = None, {}
     for row in queries.unchanged_labels(store, fields):
         document, kind, start, end, who = row[:5]
+        values = compared[kind](row[5:])
+        raters = everyone.get(document)
+        if raters is not None:
+            names = named.get(who)
+            if names is None:
+                names = named[who] = tuple(sorted(name for name in (people[n] for n in who.split(","))
+                                                  if chosen is None or name in chosen))
+            if names == raters:
+                kept = agreed.get((document, kind))
+                if kept is None:
+                    kept = agreed[(document, kind)] = {}
+                if (start, end) not in kept and (start, end) not in groups[kind].get(document, {}):
+                    kept[(start, end)] = values
+                    continue
+                if (start, end) in kept:
+                    regroup(document, kind, (start, end))
         if (document, kind) != last:  # rows come by proposal, mostly in document order
             last, spans = (document, kind), groups[kind].setdefault(document, {})
         members = spans.get((start, end))
         if members is None:
             members = spans[(start, end)] = {}
-        values = compared[kind](row[5:])
         for n in who.split(","):
             name = people[n]
             if name in members:
                 members[name].append(values)
             else:
                 members[name] = [values]
-    reviewed, other_rows = others.result()
-    reviewers = {numbers[document_id]: names for document_id, names in reviewed.items()}
-    for row in other_rows:
+    for row in others.result():
         document, kind, annotator, status, start, end = row[:6]
         name = people[str(annotator)]
         if document not in proposed:
             labelled.setdefault(document, set()).add(name)
         if status in GOLD_STATUSES:
+            if (start, end) in agreed.get((document, kind), ()):
+                regroup(document, kind, (start, end))
             members = groups[kind].setdefault(document, {}).setdefault((start, end), {})
             members.setdefault(name, []).append(compared[kind](row[6:]))
     for document, found in labelled.items():  # no proposals: whoever labelled it reviewed it
@@ -543,7 +582,7 @@ def _agreement(
             names = humans + [name for name in machines if kind in engine_kinds[name]]
             if len(names) < 2:
                 continue
-            counts.add_document(groups[kind].get(document, {}), names)
+            counts.add_document(groups[kind].get(document, {}), names, list(agreed.get((document, kind), {}).values()))
             raters.update(names)
     if len(raters) < 2:
         who = "reviewers" + (" or engines" if engines else "")

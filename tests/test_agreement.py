@@ -239,3 +239,16 @@ def test_agree_command_fails_in_one_line(reviewed) -> None:
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     result = runner.invoke(app, ["agree", "--kind", "nonsense", "--db", reviewed.path])
     assert result.exit_code != 0
+
+
+def test_a_rater_with_two_items_on_one_span_is_counted_as_the_long_way_does(reviewed) -> None:
+    # alice also adds her own item over Q5, which she and bob accepted unchanged: Q5 is no longer a unit each
+    # of them found once, and her second item there is one of her items that bob has no partner for.
+    document = reviewed.document_ids()[0]
+    reviewed.record_decision(manual_id(), "add", "alice", _quote("Help is late", None, origin=None), document)
+    quote = agreement(reviewed, annotators=["alice", "bob"]).to_dict()["kinds"]["quote"]
+    # alice: Q1 Q2 Q5 and her Q5; bob: Q1 Q2 Q3 Q5. Matched: Q1, Q2, Q5, all exact.
+    assert quote["span"]["pairs"]["alice|bob"] == {"documents": 1, "items": [4, 4], "matched": 3, "exact": 3}
+    assert quote["span"]["f1"] == {"alice|bob": 0.75}
+    # Units: Q1, Q2, Q5 (both of alice's items there are one unit), Q3.
+    assert (quote["span"]["units"], quote["span"]["found_by_all"]) == (4, 0.75)
