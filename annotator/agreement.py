@@ -277,7 +277,8 @@ class KindAgreement:
             if units is None:
                 units = self.complete[names] = Counter()
             units.update(tuple(zip(*(members[name][0] for name in names))) for members in complete)
-            units.update(tuple((value,) * everyone for value in values) for values in agreed)
+            for values, count in Counter(agreed).items():  # the same values over and over: expanded once each
+                units[tuple((value,) * everyone for value in values)] += count
             self.units += len(complete) + len(agreed)
             self.found_by_all += len(complete) + len(agreed)
         parent: dict[tuple[int, int], tuple[int, int]] = {}
@@ -485,10 +486,12 @@ def _agreement(
     chosen = set(annotators) if annotators else None
     wanted = list(kinds) if kinds else list(ANNOTATION_KINDS)
     fields = {kind: FIELD_CHECKS.get(kind, ()) for kind in wanted}
-    # The other labels are read side by side with the rest (SQLite lets go of Python's lock as it works).
+    # The reads run side by side (SQLite lets go of Python's lock as it works).
     others = queries.beside(store, lambda opened: list(queries.other_labels(opened, fields)))
+    reviewed = queries.beside(store, lambda opened: opened.reviewer_documents())
+    unchanged = list(queries.unchanged_labels(store, fields))
     numbers = queries.document_numbers(store)
-    reviewers = {numbers[document_id]: names for document_id, names in store.reviewer_documents().items()}
+    reviewers = {numbers[document_id]: names for document_id, names in reviewed.result().items()}
     proposed = queries.documents_with_proposals(store)
     people = {str(n): name for n, name in queries.annotator_numbers(store).items()}
     compared = {kind: _Compared(names) for kind, names in fields.items()}
@@ -513,9 +516,11 @@ def _agreement(
             members.setdefault(name, []).append(values)
 
     last, spans = None, {}
-    for row in queries.unchanged_labels(store, fields):
+    known = {kind: comparing.rows for kind, comparing in compared.items()}  # `_Compared`'s own cache, looked up here
+    for row in unchanged:
         document, kind, start, end, who = row[:5]
-        values = compared[kind](row[5:])
+        raw = row[5:]
+        values = known[kind].get(raw) or compared[kind](raw)
         raters = everyone.get(document)
         if raters is not None:
             names = named.get(who)
