@@ -706,16 +706,26 @@ def report(
         return
     from annotator.agreement import engine_rater
 
-    table = Table("engine/model@prompt", "kind", "proposed", "decisions", "accepted", "edited", "rejected", "missed",
-                  "span changed", "fields corrected", "median s", title="reviewers' decisions per engine run",
-                  caption="one decision per reviewer and proposal; rates are shares of the accepted and edited")
+    # One table per engine run, its kinds side by side: it reads at 80 columns.
+    runs: dict[str, list[Any]] = {}
     for row in rows:
-        corrected = ", ".join(f"{name} {rate:.0%}" for name, rate in row.field_correction.items() if rate)
-        table.add_row(engine_rater(row.to_dict()), row.kind, str(row.proposed), str(row.decisions),
-                      str(row.accepted), str(row.edited), str(row.rejected), str(row.missed),
-                      "-" if row.span_changed is None else f"{row.span_changed:.0%}", corrected or "-",
-                      "-" if row.median_seconds is None else f"{row.median_seconds:.1f}")
-    console.print(table)
+        runs.setdefault(engine_rater(row.to_dict()), []).append(row)
+    for run, kinds in runs.items():
+        table = Table("", *(row.kind for row in kinds), title=run, title_justify="left")
+        for label, measure in (("proposed", "proposed"), ("reviewer decisions", "decisions"),
+                               ("accepted unchanged", "accepted"), ("edited", "edited"), ("rejected", "rejected"),
+                               ("missed (added by reviewers)", "missed")):
+            table.add_row(label, *(str(getattr(row, measure)) for row in kinds))
+        table.add_row("span changed", *("-" if row.span_changed is None else f"{row.span_changed:.0%}" for row in kinds))
+        for name in dict.fromkeys(name for row in kinds for name in row.field_correction):
+            table.add_row(f"{name} corrected", *(
+                "" if name not in row.field_correction else
+                "-" if row.field_correction[name] is None else f"{row.field_correction[name]:.0%}" for row in kinds))
+        table.add_row("median seconds per decision",
+                      *("-" if row.median_seconds is None else f"{row.median_seconds:.1f}" for row in kinds))
+        console.print(table)
+    console.print("one decision per reviewer and proposal; rates are shares of the decisions that kept the proposal "
+                  "(accepted or edited)")
 
 
 @app.command()

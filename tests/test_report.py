@@ -151,7 +151,9 @@ def test_report_command_json_keys_and_table(logged) -> None:
     assert [row["engine"] for row in rows] == ["llm", "rules", "rules"]
     result = runner.invoke(app, ["report", "--db", str(logged)], catch_exceptions=False)
     assert result.exit_code == 0
-    assert "decisions per engine run" in result.stdout and "25%" in result.stdout and "7.0" in result.stdout
+    # One table per run, titled by it, its kinds side by side.
+    assert "llm/gpt-4o-mini@quotes@aaa" in result.stdout and "rules/-@rules@x" in result.stdout
+    assert "speaker corrected" in result.stdout and "25%" in result.stdout and "7.0" in result.stdout
 
 
 def test_report_command_needs_a_store(tmp_path) -> None:
