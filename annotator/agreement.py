@@ -35,18 +35,17 @@ saw it, and is left out there.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from annotator.canonical import GOLD_STATUSES
+from annotator.collector import collector_paused
 from annotator.errors import AnnotatorError
 from annotator.matching import FIELD_CHECKS, match
 from annotator.names import normalise_name
@@ -438,22 +437,6 @@ class _Compared:
         if key not in self.compared:
             self.compared[key] = field_value(name, value)
         return self.compared[key]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while an archive's labels are counted.
-
-    They are a few million small tuples alive at once and none in a cycle; each full collection
-    would walk them all again, which took more than half the time on 10,000 documents.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def agreement(

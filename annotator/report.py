@@ -33,7 +33,7 @@ from datetime import datetime
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from annotator.agreement import collector_paused
+from annotator.collector import collector_paused
 from annotator.contract import Item
 from annotator.store import report as queries
 from annotator.teams import overlaps
