@@ -400,9 +400,11 @@ def singular(noun: str) -> str:
     return head + space + one
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical_unit(unit: str | None) -> str | None:
     """One canonical singular name per unit: `km`/`kilometres` → `kilometre`, `mph` → `mile per hour`,
-    `$`/`dollars` → `USD`, `per cent` → `%`, `people` → `person`, `civilians` → `civilian`.
+    `$`/`dollars` → `USD`, `per cent` → `%`, `people` → `person`, `civilians` → `civilian`. Remembered for
+    the units met most (comparing an archive's figures asks for the same few again and again).
 
     Units of measure and currencies come from the vocabulary (`unit_vocabulary`); any other word is
     a counted noun and is put in the singular. Blank gives None.

@@ -15,6 +15,7 @@ export, the training formats and eval leave it out, and say how many.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections import Counter
@@ -55,9 +56,9 @@ class Unit:
     reviewers: Sequence[str] = ()
     """The document's reviewers: those whose labels count."""
 
-    @property
+    @functools.cached_property
     def agreed(self) -> Item | None:
-        """The label every reviewer agrees on, or None."""
+        """The label every reviewer agrees on, or None (worked out once: ask it once the votes are in)."""
         return agreed_label(self.votes.values(), self.reviewers)
 
     @property
@@ -87,7 +88,7 @@ def agreed_label(votes: Sequence[Label] | Any, reviewers: Sequence[str]) -> Item
     if not votes or len(votes) < len(reviewers):
         return None
     statuses = {vote.item.status for vote in votes}
-    if statuses == {"rejected"}:
+    if statuses == {"rejected"} or statuses == {"accepted"}:  # accepted unchanged: each has the proposal's values
         return votes[0].item
     if not statuses <= set(GOLD_STATUSES):
         return None
@@ -185,17 +186,19 @@ def document_review(document_id: str, proposals: Sequence[Item], labels: Sequenc
     return DocumentReview(document_id, list(reviewers), every, overlap)
 
 
+def _parsed(text: str, cache: dict[str, Any]) -> Any:
+    """`json.loads(text)`, once per text in `cache` (the same fields and origins come again and again)."""
+    parsed = cache.get(text)
+    if parsed is None:
+        parsed = cache[text] = json.loads(text)
+    return parsed
+
+
 def label_of(row: Sequence[Any], cache: dict[str, Any]) -> Label:
     """A `Store.review_rows` row as a Label (fields and origins parsed once per text in `cache`)."""
     (_, item_id, kind, proposal, role, annotator, status, start, end, text, fields, origin, decided_at) = row
-    parsed_fields = cache.get(fields)
-    if parsed_fields is None:
-        parsed_fields = cache[fields] = json.loads(fields)
-    parsed_origin = cache.get(origin)
-    if parsed_origin is None:
-        parsed_origin = cache[origin] = json.loads(origin)
-    return Label(Item(kind, start, end, text, parsed_fields, item_id, status, parsed_origin), bool(proposal), role,
-                 annotator, decided_at)
+    return Label(Item(kind, start, end, text, _parsed(fields, cache), item_id, status, _parsed(origin, cache)),
+                 bool(proposal), role, annotator, decided_at)
 
 
 def document_reviews(
@@ -218,13 +221,16 @@ def document_reviews(
             continue
         mine: list[Item] = []
         while pending_proposal is not None and pending_proposal.document_id == document.id:
-            mine.append(Item.of(pending_proposal))
+            p = pending_proposal
+            mine.append(Item(p.kind, p.start, p.end, p.text, _parsed(p.fields_json, cache), p.id, p.status,
+                             _parsed(p.origin_json, cache)))
             pending_proposal = next(proposals, None)
         labels: list[Label] = []
         while pending_row is not None and pending_row[0] == document.id:
             labels.append(label_of(pending_row, cache))
             pending_row = next(rows, None)
-        cache.clear()
+        if len(cache) > 100_000:
+            cache.clear()
         review = document_review(document.id, mine, labels, overlap)
         if kinds is not None:
             review.units = [unit for unit in review.units if unit.kind in kinds]
