@@ -604,6 +604,7 @@ def stats(ctx: typer.Context, db: DbOption = Path(DEFAULT_DB)) -> None:
     with store_at(settings_of(ctx, db=db).db, must_exist=True) as store:
         figures = store.stats()
         run_states = store.run_counts()
+        overlap = store.overlap()
     # A run still going, or one whose process died (killed, crashed) before it finished, is worth a look.
     unusual = ", ".join(f"{count} {state}" for state, count in run_states.items() if count and state != "finished")
     console.print(
@@ -618,6 +619,10 @@ def stats(ctx: typer.Context, db: DbOption = Path(DEFAULT_DB)) -> None:
         counts = [by.get((status, kind), 0) for kind in kinds]
         table.add_row(status, *map(str, counts), str(sum(counts)))
     console.print(table)
+    if overlap > 1:
+        console.print(f"{overlap} reviewers per document: these count anyone's latest decision; annotator assign "
+                      "shows how many reviewers each document has, annotator agree how far they agree, "
+                      "annotator adjudicate what they disagree on")
 
 
 @app.command()
