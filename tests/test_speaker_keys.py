@@ -474,7 +474,7 @@ async def test_a_speakers_quotes_are_listed_and_enter_jumps_to_one(bridge) -> No
     async with app.run_test(size=SIZE) as pilot:
         first = await on_quote(app, pilot, "two lorries")
         await pilot.press("o")
-        listing = app.screen
+        listing = dialog(app)  # a box over the review, not a screen of its own
         assert isinstance(listing, SpeakerQuotesModal) and listing.speaker == "Raj Patel"
         assert [q.text[:12] for q in listing.quotes] == ["two lorries ", "It will take"]
         await pilot.press("down", "enter")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from annotator.tui.commands import ScreenActions
 from annotator.tui.keymap import APP_BINDINGS
 from annotator.tui.messages import EngineStatusChanged, ProposalsArrived
 from annotator.tui.screens.review import ReviewScreen
+
+YOUNG_OBJECTS = 20_000
+"""New objects between two collections of the youngest generation while reviewing (Python's default: 700)."""
 
 
 class ReviewApp(App[None], inherit_bindings=False):
@@ -45,6 +49,7 @@ class ReviewApp(App[None], inherit_bindings=False):
         self.engine = engine
         self.pending = list(pending)
         self.start_index = start_index
+        self._gc_threshold: tuple[int, ...] | None = None
         if keymap:
             self.set_keymap(keymap)
 
@@ -56,8 +61,33 @@ class ReviewApp(App[None], inherit_bindings=False):
         starting = f"{self.engine.name}: starting on {len(self.pending)} documents…" if proposing else ""  # type: ignore[union-attr]
         self.review_screen = ReviewScreen(self.queue, starting)
         self.push_screen(self.review_screen)
+        self.call_after_refresh(self.freeze_loaded)
         if proposing:
             self.propose_in_background()
+
+    def freeze_loaded(self) -> None:
+        """Keep the collector's pauses out of the review's frames, once the first screen is drawn.
+
+        A full collection walks every live object: with a 10,000-document store open one took ~57 ms, and one
+        falling inside a key's frame missed its 16 ms. What the app loaded to start is frozen after a first
+        collection (`gc.freeze`: never walked again), and the youngest generation is collected after 20,000
+        new objects rather than 700: Textual makes thousands of short-lived objects a frame, which set off ~15
+        young collections a key and, every few keys, a full one. Measured on the bench's 10,000-document store:
+        full collections went from 17 (57 ms each) to 2 (22 ms) over its run. `on_unmount` puts both back.
+        """
+        if not self.is_running:  # closed before its first frame (a test): nothing to put back later
+            return
+        gc.collect()
+        gc.freeze()
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(YOUNG_OBJECTS, *self._gc_threshold[1:])
+
+    def on_unmount(self) -> None:
+        """Hand the frozen objects back to the collector, with its usual threshold (tests run many apps in one process)."""
+        if self._gc_threshold is not None:
+            gc.unfreeze()
+            gc.set_threshold(*self._gc_threshold)
+            self._gc_threshold = None
 
     def tell_review(self, message: ProposalsArrived | EngineStatusChanged) -> None:
         """Post a worker's news to the App (thread-safe); its handlers hand it to the review screen."""

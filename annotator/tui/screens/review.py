@@ -33,7 +33,9 @@ from annotator.speakers import (
 from annotator.store import StoredAnnotation
 from annotator.tui.keymap import HINT_ORDER, REVIEW_BINDINGS
 from annotator.tui.messages import ProposalsArrived
+from annotator.tui.screens.confirm import ConfirmModal
 from annotator.tui.screens.speaker import SpeakerPickerModal
+from annotator.tui.screens.speaker_quotes import SpeakerQuotesModal
 from annotator.tui.widgets.article import ArticleView, Highlight
 from annotator.tui.widgets.dialog import Dialog
 from annotator.tui.widgets.hints import HintBar
@@ -92,6 +94,10 @@ class ReviewScreen(Screen[None]):
         yield Container(id="dialogs", classes="dialog-layer")
         with Container(id="picker-layer", classes="dialog-layer"):
             yield SpeakerPickerModal()
+        with Container(id="confirm-layer", classes="dialog-layer"):
+            yield ConfirmModal()
+        with Container(id="quotes-layer", classes="dialog-layer"):
+            yield SpeakerQuotesModal()
 
     def on_mount(self) -> None:
         self.show_document()
@@ -104,7 +110,8 @@ class ReviewScreen(Screen[None]):
         self.dialog = dialog
         self._focus_before_dialog = self.focused
         if dialog.KEPT:
-            dialog.add_class("-open")
+            # Shown by its own style, not a class: a class would restyle every widget inside the box (~3 ms).
+            dialog.styles.visibility = "visible"
             dialog.opened()
         else:
             self.query_one("#dialogs").mount(dialog)
@@ -115,7 +122,7 @@ class ReviewScreen(Screen[None]):
         if self.dialog is dialog:
             self.dialog = None
         if dialog.KEPT:
-            dialog.remove_class("-open")
+            dialog.styles.visibility = "hidden"
         else:
             dialog.remove()
         before = self._focus_before_dialog
@@ -328,8 +335,9 @@ class ReviewScreen(Screen[None]):
 
     def _reversed(self, reversal: Reversal | None, verb: str, nothing: str) -> None:
         self.notice = reversal.describe(verb) if reversal else nothing
-        self.notify(self.notice, title=verb.capitalize() if reversal else None, timeout=4)
         self.show_document()
+        # The toast follows the redrawn article: mounting it in the same frame lays the screen out (~5 ms of the key).
+        self.call_after_refresh(self.notify, self.notice, title=verb.capitalize() if reversal else None, timeout=4)
 
     def action_filter_kind(self, kind: str) -> None:
         """Show one kind, or every kind for ''."""
@@ -542,8 +550,6 @@ class ReviewScreen(Screen[None]):
         if not following:
             self._go_on(after)
             return
-        from annotator.tui.screens.confirm import ConfirmModal
-
         name = after.fields()["speaker"]
         self._after_decision(after)  # the card shows the fix while the question is asked
         count = len(following)
@@ -552,7 +558,7 @@ class ReviewScreen(Screen[None]):
         def answered(yes: bool | None) -> None:
             self._go_on(after, self._apply_speaker(name, following) if yes else "")
 
-        self.open_dialog(ConfirmModal(question, title="Same speaker"), answered)
+        self.open_dialog(self.query_one(ConfirmModal).ask(question, title="Same speaker"), answered)
 
     def _following(self, before: StoredAnnotation, after: StoredAnnotation) -> list[StoredAnnotation]:
         """The following quotes to offer a quote's new speaker to ([] when the speaker did not change)."""
@@ -596,8 +602,6 @@ class ReviewScreen(Screen[None]):
 
     def action_speaker_quotes(self) -> None:
         """List the document's quotes of the current item's speaker (or holder, or source); enter goes to one."""
-        from annotator.tui.screens.speaker_quotes import SpeakerQuotesModal
-
         item = self.queue.current
         name = source_of(item) if item is not None else None
         if item is None or name is None:
@@ -612,9 +616,7 @@ class ReviewScreen(Screen[None]):
             if item_id is not None:
                 self._go_to(item_id)
 
-        # A screen of its own, not a box in the review's layer: mounting a list into the review screen lays the whole
-        # screen out again (~45 ms a frame against ~20 ms pushed).
-        self.app.push_screen(SpeakerQuotesModal(name, quotes, item.id), chosen)
+        self.open_dialog(self.query_one(SpeakerQuotesModal).show(name, quotes, item.id), chosen)
 
     def action_speaker_quote(self, delta: int) -> None:
         """Go to the next (`1`) or previous (`-1`) quote of the current item's speaker in the document."""
@@ -646,8 +648,6 @@ class ReviewScreen(Screen[None]):
 
     def action_accept_rest(self) -> None:
         """Accept every undecided item of this document, after saying how many of each kind: one undo step."""
-        from annotator.tui.screens.confirm import ConfirmModal
-
         rest = self.queue.undecided()
         if not rest:
             self.notify("nothing undecided in this document", timeout=3)
@@ -666,7 +666,7 @@ class ReviewScreen(Screen[None]):
                 self.notice = f"accepted {accepted} item{'s' if accepted != 1 else ''}"
                 self.show_document()
 
-        self.open_dialog(ConfirmModal(question, title="Accept the rest"), answered)
+        self.open_dialog(self.query_one(ConfirmModal).ask(question, title="Accept the rest"), answered)
 
     def action_flag(self) -> None:
         """Flag the current item for discussion with a short comment: neither gold nor rejected."""

@@ -13,8 +13,8 @@ from annotator.speakers import DocumentNames, Span, SpeakerCandidate, SpeakerCho
 from annotator.tui.keymap import SPEAKER_PICK_BINDINGS
 from annotator.tui.widgets.dialog import Dialog
 
-CONTEXT = 60
-"""Characters shown on each side of a mention in the preview."""
+CONTEXT = 40
+"""Characters shown on each side of a mention in the preview (two lines of the box)."""
 
 
 def mention_preview(document: str, span: Span, context: int = CONTEXT) -> Text:
@@ -59,7 +59,7 @@ class SpeakerPickerModal(Dialog["SpeakerChoice | None"]):
         self.on_mention = on_mention
         self.shown = list(candidates)
         words = " ".join(names.text[quote[0] : quote[1]].split())
-        words = words if len(words) <= 60 else words[:59] + "…"
+        words = words if len(words) <= 44 else words[:43] + "…"
         self.query_one("#speaker-title", Label).update(Text.assemble("Speaker of ", ("“" + words + "”", "italic")), layout=False)
         field = self.query_one(Input)
         with field.prevent(Input.Changed):  # the names are filled once, here

@@ -6,43 +6,54 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from annotator.store import StoredAnnotation
 from annotator.tui.keymap import SPEAKER_QUOTES_BINDINGS
+from annotator.tui.widgets.dialog import Dialog
 
 
-class SpeakerQuotesModal(ModalScreen["str | None"]):
-    """The quotes attributed to one name, in text order, on the current one; returns the chosen item's id, or None."""
+class SpeakerQuotesModal(Dialog["str | None"]):
+    """The quotes attributed to one name, in text order, on the current one; returns the chosen item's id, or None.
+
+    The review screen keeps one in a layer of its own, filled for each name (`show`): a pushed screen was
+    composited whole over the review on its first frame (~20 ms), a kept box draws only its own cells.
+    """
 
     BINDINGS = SPEAKER_QUOTES_BINDINGS
+    KEPT = True
 
-    def __init__(self, name: str, quotes: Sequence[StoredAnnotation], current: str | None = None) -> None:
-        super().__init__()
-        self.speaker = name
-        self.quotes = list(quotes)
-        self.current = current
+    def __init__(self) -> None:
+        super().__init__(id="speaker-quotes-dialog")
+        self.speaker = ""
+        self.quotes: list[StoredAnnotation] = []
+        self.current: str | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="speaker-quotes-dialog"):
-            count = len(self.quotes)
-            yield Label(Text.assemble((self.speaker, "bold"), f": {count} quote{'s' if count != 1 else ''} in this document"),
-                        id="speaker-quotes-title")
-            yield OptionList(*[Option(self._prompt(quote), id=quote.id) for quote in self.quotes], id="speaker-quotes-list")
-        yield Footer()
+        yield Label(id="speaker-quotes-title")
+        yield OptionList(id="speaker-quotes-list", compact=True)
 
-    def on_mount(self) -> None:
+    def show(self, name: str, quotes: Sequence[StoredAnnotation], current: str | None = None) -> SpeakerQuotesModal:
+        """List these quotes of `name` (before the box is opened), the current one highlighted; returns the box."""
+        self.speaker, self.quotes, self.current = name, list(quotes), current
+        count = len(self.quotes)
+        self.query_one("#speaker-quotes-title", Label).update(
+            Text.assemble((name, "bold"), f": {count} quote{'s' if count != 1 else ''} in this document"))
         options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(self._prompt(quote), id=quote.id) for quote in self.quotes])
         ids = [quote.id for quote in self.quotes]
-        options.highlighted = ids.index(self.current) if self.current in ids else 0
-        options.focus()
+        options.highlighted = ids.index(current) if current in ids else 0
+        return self
+
+    def opened(self) -> None:
+        """The arrows and enter go to the list."""
+        self.query_one(OptionList).focus()
 
     def _prompt(self, quote: StoredAnnotation) -> Text:
         words = " ".join(quote.text.split())
-        words = words if len(words) <= 110 else words[:109] + "…"
+        words = words if len(words) <= 80 else words[:79] + "…"
         mark = "▶ " if quote.id == self.current else "  "
         return Text.assemble(mark, (f"{quote.status:<9}", "dim"), " ", ("“" + words + "”", "italic"))
 

@@ -344,6 +344,23 @@ class ArticleView(ScrollView):
             self._drawn_with = drawn
             self._styles.clear()
             self._strips.clear()
+            self.refresh()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        """Focused again (a box closed): Textual's own handler, without restyling and repainting the article."""
+        self._focus_changed(event, True)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        """A box opening takes the focus: the article looks the same, so nothing of it is drawn again."""
+        self._focus_changed(event, False)
+
+    def _focus_changed(self, event: events.Focus | events.Blur, focused: bool) -> None:
+        # No rule styles the article by focus (app.tcss, Textual's defaults): Widget's own handlers would apply
+        # the stylesheet to it and its scrollbar again and repaint every visible line, ~3 ms of a box's frame.
+        event.prevent_default()
+        self.set_reactive(ScrollView.has_focus, focused)
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantFocus(self) if focused else events.DescendantBlur(self))
 
     def on_click(self, event: events.Click) -> None:
         """Post HighlightClicked for the innermost highlight under the pointer."""
