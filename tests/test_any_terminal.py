@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
-from textual.widgets._footer import FooterKey
 
 from annotator.review import clip_words, word_diff
 from annotator.schemas import Quote, annotation_class
@@ -66,9 +65,11 @@ async def test_the_hint_bar_shows_the_most_important_keys_that_fit(seeded) -> No
     app = create_app(path, ids, "tester")
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
-        keys = list(review(app).query_one(HintBar).query(FooterKey))
-        assert [key.action for key in keys][:6] == ["accept", "reject", "edit", "next_item", "undo", "help"]
-        assert sum(key.outer_size.width for key in keys) <= SMALL[0]  # every key shown whole
+        bar = review(app).query_one(HintBar)
+        assert [key for _, _, key in bar.spans][:6] == ["a", "x", "e", "j", "u", "question_mark"]
+        assert bar.spans[-1][1] <= SMALL[0]  # every key shown whole
+        line = str(bar.render())
+        assert line.startswith(" a Accept  x Reject  e Edit  j Next  u Undo  ? Help ")
 
 
 async def test_titles_are_cut_after_a_word(seeded) -> None:
@@ -215,3 +216,16 @@ def test_snapshot_review_screen_160x45_after_an_edit(seeded, snap_compare) -> No
         await pilot.pause()
 
     assert snap_compare(create_app(path, ids, "tester"), terminal_size=LARGE, run_before=run_before)
+
+
+async def test_a_click_on_a_hint_presses_its_key(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        bar = review(app).query_one(HintBar)
+        first = app.queue.current
+        [(start, _, _)] = [span for span in bar.spans if span[2] == "x"]
+        await pilot.click(HintBar, offset=(start + 1, 0))
+        await pilot.pause()
+        assert app.store.annotation(first.id).status == "rejected"
