@@ -620,7 +620,11 @@ def load_gold(store: Store | None, path: Path | None = None, kinds: Sequence[str
     else:
         raise AnnotatorError("nothing to score against: give a store or a gold file")
     if not gold.documents:
-        raise AnnotatorError(f"{path or store.path}: no fully reviewed documents to score against")  # type: ignore[union-attr]
+        waiting = ""
+        if path is None and store is not None and store.overlap() > 1:
+            waiting = (f" ({gold.under_review} documents wait for all their reviewers or for agreement: "
+                       "annotator assign, annotator adjudicate)")
+        raise AnnotatorError(f"{path or store.path}: no fully reviewed documents to score against{waiting}")  # type: ignore[union-attr]
     return gold
 
 

@@ -540,3 +540,11 @@ def test_the_document_list_counts_the_reviewers_own_decisions(team: Path) -> Non
         assert alice.reviewed == alice.proposals > 0 and bob.reviewed == 0
         assert store.count_documents([first], unfinished=True, reviewer="bob") == 1
         assert store.count_documents([first], unfinished=True, reviewer="alice") == 0
+
+
+def test_eval_says_why_a_team_store_has_no_gold_yet(team: Path) -> None:
+    with open_db(team) as store:
+        review_all(store, "alice", store.document_ids()[0])  # one reviewer of the two the document needs
+    result = runner.invoke(app, ["eval", "--engine", "rules", "--db", str(team)])
+    assert result.exit_code == 1
+    assert "1 documents wait for all their reviewers or for agreement" in result.stderr
