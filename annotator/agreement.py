@@ -47,10 +47,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from annotator.canonical import GOLD_STATUSES
 from annotator.collector import collector_paused
 from annotator.errors import AnnotatorError
-from annotator.matching import FIELD_CHECKS, match
+from annotator.matching import FIELD_CHECKS, match, overlaps
 from annotator.names import normalise_name
 from annotator.numbers import canonical_unit
-from annotator.teams import overlaps
 
 if TYPE_CHECKING:
     from annotator.store import Store
@@ -257,7 +256,7 @@ class KindAgreement:
 
         Each pair of raters: items with identical offsets pair first, in order, as `matching.match` would
         pair them (they are its best candidates); only what is left goes through `match`, which is
-        quadratic, a pair kept when `teams.overlaps`. Units: the offsets, joined by those pairs (a rater's
+        quadratic, a pair kept when `matching.overlaps`. Units: the offsets, joined by those pairs (a rater's
         items with identical offsets count once in a unit).
         """
         self.documents += 1

@@ -72,3 +72,10 @@ def match(gold: Sequence[Item], predicted: Sequence[Item]) -> list[tuple[int, in
             used_pred.add(j)
             pairs.append((i, j, share))
     return pairs
+
+
+def overlaps(a: Item, b: Item) -> bool:
+    """Whether two spans match under eval's rule, whichever is taken as gold: what reviewers' items (and an
+    engine's, as a rater) need to count as the same item."""
+    covered = min(a.end, b.end) - max(a.start, b.start)
+    return covered > 0 and covered >= MATCH * max(a.end - a.start, b.end - b.start, 1)

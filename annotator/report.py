@@ -11,7 +11,7 @@ decisions are not a reviewer's labels and are left out.
 - `proposed`: the run's proposals; `decisions`: the reviewer labels of them (a proposal nobody has
   decided on yet has none); `accepted` (unchanged), `edited`, `rejected`, `flagged` split them.
 - `missed`: items reviewers added (each reviewer's own item counted) of the kind, in documents the run
-  proposed on, that match none of the run's proposals of that kind there (`teams.overlaps`, eval's
+  proposed on, that match none of the run's proposals of that kind there (`matching.overlaps`, eval's
   rule): a reviewer who rejects a proposal and adds a corrected one counts it rejected, not missed.
 - `field_correction`: for each field of the kind, the share of the labels that kept the proposal
   (accepted or edited) whose value differs from the proposal's (compared as stored, exactly).
@@ -29,14 +29,14 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from annotator.collector import collector_paused
 from annotator.contract import Item
+from annotator.matching import overlaps
 from annotator.store import report as queries
-from annotator.teams import overlaps
 
 if TYPE_CHECKING:
     from annotator.store import Store

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from annotator.canonical import GOLD_STATUSES
 from annotator.contract import ContractDocument, Item, status_filter
-from annotator.matching import MATCH, field_checks, match
+from annotator.matching import field_checks, match, overlaps
 
 if TYPE_CHECKING:
     from annotator.schemas import Annotation, Document
@@ -74,12 +74,6 @@ class Unit:
         if self.proposal is not None:
             return self.proposal
         return next(iter(self.votes.values())).item
-
-
-def overlaps(a: Item, b: Item) -> bool:
-    """Whether two spans match under eval's rule, whichever is taken as gold."""
-    covered = min(a.end, b.end) - max(a.start, b.start)
-    return covered > 0 and covered >= MATCH * max(a.end - a.start, b.end - b.start, 1)
 
 
 def agreed_label(votes: Sequence[Label] | Any, reviewers: Sequence[str]) -> Item | None:
