@@ -331,7 +331,7 @@ def review(
             raise fail(f"{settings.db}: no documents in the store; name files or folders to review")
         who = settings.name or getpass.getuser()
         if store.overlap() > 1:
-            ids = _assigned(store, who, ids)
+            ids = _assigned(store, who, unproposed=ids is not None and bool(pending))
             pending = []
     try:
         from annotator.tui.app import create_app
@@ -351,14 +351,15 @@ CLAIMED_DOCUMENTS = 20
 """How many documents a reviewer takes at a time when each document needs several reviewers."""
 
 
-def _assigned(store: Store, who: str, named: list[str] | None) -> list[str]:
+def _assigned(store: Store, who: str, unproposed: bool) -> list[str]:
     """The documents `who` reviews in a store with several reviewers per document: their claims (see
-    `Store.claim_documents`); documents named on the command line are only ingested."""
+    `Store.claim_documents`); documents named on the command line are only ingested (`unproposed`: some of
+    them have no proposals yet)."""
     allowed = [name for name in (store.setting("annotators") or "").split(",") if name]
     if allowed and who not in allowed:
         raise fail(f"{store.path}: {who!r} is not one of this store's annotators ({', '.join(allowed)}); "
                    "give --annotator NAME, or add them with annotator assign --annotators")
-    if named is not None and store.documents_without_proposals(named):
+    if unproposed:
         errors.print("some of the named documents have no proposals yet: run annotator propose for them first",
                      markup=False)
     claimed = store.claim_documents(who, CLAIMED_DOCUMENTS)
