@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tui import frame_after_key  # noqa: E402
+from tui import frame_after_key, recorded_frames  # noqa: E402
 
 CORPUS = ROOT / "bench" / "review_corpus"
 
@@ -415,15 +415,7 @@ async def frames(db: Path, presses: int) -> dict[str, list[float]]:
     from annotator.tui.screens.speaker import SpeakerPickerModal
 
     app = create_app(db, None, "bench")
-    written: list[float] = []
-    display = app._display
-
-    def timed_display(screen, renderable):  # every frame the app writes to the terminal
-        if renderable is not None:
-            written.append(time.perf_counter())
-        display(screen, renderable)
-
-    app._display = timed_display
+    written = recorded_frames(app)
     timed: dict[str, list[float]] = {name: [] for name in ACTIONS}
 
     async def key(name: str | None, pressed: str) -> None:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 import scale_corpus  # noqa: E402
-from tui import CHILD, frame_after_key  # noqa: E402
+from tui import CHILD, frame_after_key, recorded_frames  # noqa: E402
 
 PYTHON = sys.executable
 # The rows a JSONL export reads, as sqlite3's own JSON output gives them: each item as it stands, its
@@ -104,15 +104,7 @@ async def keys(db: Path) -> dict[str, str]:
     from annotator.tui.app import create_app
 
     app = create_app(db, None, "bench")
-    frames: list[float] = []
-    display = app._display
-
-    def timed_display(screen, renderable):
-        if renderable is not None:
-            frames.append(time.perf_counter())
-        display(screen, renderable)
-
-    app._display = timed_display
+    frames = recorded_frames(app)
     out: dict[str, list[float]] = {}
 
     async def press(name: str, key: str, times: int) -> None:

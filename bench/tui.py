@@ -103,6 +103,20 @@ def start_to_first_document(db: Path) -> tuple[float, float, float]:
     return min(times), min(ready), max(rss)
 
 
+def recorded_frames(app) -> list[float]:
+    """The times of the frames `app` writes to the terminal from now on (a list that fills as it runs)."""
+    frames: list[float] = []
+    display = app._display
+
+    def timed_display(screen, renderable):  # every frame the app writes to the terminal
+        if renderable is not None:
+            frames.append(time.perf_counter())
+        display(screen, renderable)
+
+    app._display = timed_display
+    return frames
+
+
 async def frame_after_key(app, key: str, frames: list[float]) -> float | None:
     """Seconds from a key reaching the app to the next frame written to the terminal, or None if none was."""
     from textual import events
@@ -125,15 +139,7 @@ async def key_latency(db: Path, ids: list[str], big: str, presses: int) -> tuple
     from annotator.tui.screens.review import ReviewScreen
 
     app = create_app(db, ids[:200], "bench")
-    frames: list[float] = []
-    display = app._display
-
-    def timed_display(screen, renderable):  # every frame the app writes to the terminal
-        if renderable is not None:
-            frames.append(time.perf_counter())
-        display(screen, renderable)
-
-    app._display = timed_display
+    frames = recorded_frames(app)
     accept, missing = [], 0
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
