@@ -42,8 +42,7 @@ class HintBar(Widget, can_focus=False):
     def __init__(self, order: Sequence[str], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.order = {binding_id: rank for rank, binding_id in enumerate(order)}
-        self._ready = False
-        self._shown: tuple = ()
+        self._hints: list[tuple[Binding, bool, str]] = []
         self.spans: list[tuple[int, int, str]] = []
         """(first column, column after, key) of each key drawn, as last drawn."""
 
@@ -55,10 +54,9 @@ class HintBar(Widget, can_focus=False):
 
     def _bindings_changed(self, screen: Screen) -> None:
         """Draw again only when the keys to show changed: every focus change and binding refresh says so."""
-        self._ready = True
-        shown = tuple((binding.key, binding.description, enabled) for binding, enabled, _ in self.hints())
-        if shown != self._shown:
-            self._shown = shown
+        hints = self.hints()
+        if _drawn(hints) != _drawn(self._hints):
+            self._hints = hints
             self.refresh()
 
     def hints(self) -> list[tuple[Binding, bool, str]]:
@@ -72,12 +70,10 @@ class HintBar(Widget, can_focus=False):
     def render(self) -> Text:
         line = Text(no_wrap=True, overflow="crop")
         self.spans = []
-        if not self._ready:
-            return line
         key_style = self.get_component_rich_style("hint-bar--key")
         description_style = self.get_component_rich_style("hint-bar--description")
         room = self.size.width
-        for binding, enabled, _ in self.hints():
+        for binding, enabled, _ in self._hints:
             key = self.app.get_key_display(binding)
             width = cell_len(key) + cell_len(binding.description) + 3  # the key's padding, one space after
             if width > room:
@@ -97,3 +93,8 @@ class HintBar(Widget, can_focus=False):
             if start <= event.x < end:
                 self.app.simulate_key(key)
                 return
+
+
+def _drawn(hints: list[tuple[Binding, bool, str]]) -> list[tuple[str, str, bool]]:
+    """What the bar shows of `hints`: each key, its description and whether it is enabled."""
+    return [(binding.key, binding.description, enabled) for binding, enabled, _ in hints]
