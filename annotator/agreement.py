@@ -31,6 +31,11 @@ anything (so it ran on them), if it proposes that kind at all somewhere in the s
 quotes is not a rater of figures); on such a document, a kind it found nothing of counts as
 nothing found. A run that found nothing at all in a document cannot be told from one that never
 saw it, and is left out there.
+
+The documents are counted range by range (`_Counting.count`): on an archive, a range per core, each
+but the first in a process of its own (`annotator.elsewhere`), side by side. α, the agreement share
+and κ are worked out from sums (`Reliability`, `Kappa`), so the ranges add up (`KindFigures.merge`)
+to the figures of one count of them all.
 """
 
 from __future__ import annotations
@@ -40,12 +45,13 @@ import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
-from operator import itemgetter
+from itertools import chain, combinations, compress, repeat
+from operator import itemgetter, mul
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from annotator.canonical import GOLD_STATUSES
 from annotator.collector import collector_paused
+from annotator.elsewhere import Elsewhere, cores
 from annotator.errors import AnnotatorError
 from annotator.matching import FIELD_CHECKS, match, overlaps
 from annotator.names import normalise_name
@@ -68,37 +74,9 @@ def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float | None:
     chance from each rater's own share of each category. Undefined with no items, or when chance
     alone makes them agree (both gave one and the same category to every item).
     """
-    return _kappa(Counter(pairs))
-
-
-def _kappa(pairs: Counter[tuple[Hashable, Hashable]]) -> float | None:
-    """`cohen_kappa` from how many times each (first, second) pair of values occurs."""
-    n = sum(pairs.values())
-    if not n:
-        return None
-    first: Counter[Hashable] = Counter()
-    second: Counter[Hashable] = Counter()
-    same = 0
-    for (a, b), count in pairs.items():
-        first[a] += count
-        second[b] += count
-        if a == b:
-            same += count
-    expected = sum(count * second[category] for category, count in first.items()) / (n * n)
-    if math.isclose(expected, 1.0):
-        return None
-    return (same / n - expected) / (1 - expected)
-
-
-def _squared_differences(values: Sequence[Any], metric: str) -> float:
-    """Σ δ² over every ordered pair of distinct positions of `values` (nominal δ² is 0 or 1; interval, the squared difference)."""
-    m = len(values)
-    if len(set(values)) == 1:  # all the same (most units): nothing differs
-        return 0
-    if metric == "interval":
-        mean = sum(values) / m
-        return 2 * m * sum((v - mean) ** 2 for v in values)  # Σ_i Σ_j (v_i − v_j)², without cancellation
-    return m * m - sum(count * count for count in Counter(values).values())
+    counts = Kappa()
+    counts.add(Counter(pairs))
+    return counts.kappa()
 
 
 def krippendorff_alpha(units: Iterable[Sequence[Any]], metric: str = "nominal") -> float | None:
@@ -109,54 +87,137 @@ def krippendorff_alpha(units: Iterable[Sequence[Any]], metric: str = "nominal") 
     and D_e = 1/(n(n−1)) Σ δ²(every pair of the n). `metric` is `nominal` or `interval`. None where
     undefined: fewer than two pairable values, or no variation at all (D_e = 0).
     """
-    return _alpha(Counter(tuple(unit) for unit in units), metric)
-
-
-def _alpha(units: Counter[tuple[Any, ...]], metric: str) -> float | None:
-    """`krippendorff_alpha` from how many units got each tuple of values."""
-    if metric not in ("nominal", "interval"):
-        raise ValueError(f"unknown metric {metric!r}")
-    n = 0
-    within = 0.0
-    pooled: Counter[Any] = Counter()
-    for unit, count in units.items():
-        m = len(unit)
-        if m < 2:
-            continue
-        n += m * count
-        within += count * _squared_differences(unit, metric) / (m - 1)
-        for value in unit:
-            pooled[value] += count
-    if n < 2:
-        return None
-    if metric == "interval":
-        mean = sum(value * count for value, count in pooled.items()) / n
-        overall = 2 * n * sum(count * (value - mean) ** 2 for value, count in pooled.items())
-    else:
-        overall = n * n - sum(count * count for count in pooled.values())
-    if overall == 0:
-        return None
-    return 1 - (n - 1) * within / overall
+    counts = Reliability(metric)
+    counts.add(Counter(tuple(unit) for unit in units))
+    return counts.alpha()
 
 
 def percent_agreement(units: Iterable[Sequence[Hashable]]) -> float | None:
     """The share of pairs of values within a unit that are the same (units of two values or more); None if none."""
-    return _agreement_share(Counter(tuple(unit) for unit in units))
+    counts = Reliability("nominal")
+    counts.add(Counter(tuple(unit) for unit in units))
+    return counts.agreement()
 
 
-def _agreement_share(units: Counter[tuple[Hashable, ...]]) -> float | None:
-    """`percent_agreement` from how many units got each tuple of values."""
-    same = pairs = 0
-    for unit, count in units.items():
-        m = len(unit)
-        if m < 2:
-            continue
-        pairs += count * m * (m - 1)
-        if len(set(unit)) == 1:
-            same += count * m * (m - 1)
+@dataclass
+class Kappa:
+    """What Cohen's κ needs of two raters' values, added up from counts of (first, second) pairs (`add`), and of
+    pairs of one value twice (`add_same`), over any ranges of documents (`merge`)."""
+
+    n: int = 0
+    same: int = 0
+    first: Counter[Hashable] = field(default_factory=Counter)
+    second: Counter[Hashable] = field(default_factory=Counter)
+
+    def add(self, pairs: Counter[tuple[Hashable, Hashable]]) -> None:
+        """Add how many times each (first, second) pair of values occurs."""
+        first, second = self.first, self.second
+        for (a, b), count in pairs.items():
+            first[a] += count
+            second[b] += count
+            if a == b:
+                self.same += count
+        self.n += pairs.total()
+
+    def add_same(self, values: Counter[Hashable]) -> None:
+        """Add pairs in which both gave the same value: how many of each value."""
+        total = values.total()
+        self.n += total
+        self.same += total
+        self.first.update(values)
+        self.second.update(values)
+
+    def merge(self, other: Kappa) -> None:
+        self.n += other.n
+        self.same += other.same
+        self.first.update(other.first)
+        self.second.update(other.second)
+
+    def kappa(self) -> float | None:
+        """(p_o − p_e) / (1 − p_e); None with no pairs, or when chance alone makes the raters agree."""
+        if not self.n:
+            return None
+        second = self.second
+        expected = sum(map(mul, self.first.values(), map(second.get, self.first, repeat(0)))) / (self.n * self.n)
+        if math.isclose(expected, 1.0):
+            return None
+        return (self.same / self.n - expected) / (1 - expected)
+
+
+@dataclass
+class Reliability:
+    """What Krippendorff's α and the agreement share need of a set of units, on one `metric` (`nominal` or
+    `interval`), added up from counts of the tuples of values units got (`add`) and of units in which every
+    rater gave the same value (`add_same`), over any ranges of documents (`merge`)."""
+
+    metric: str
+    units: int = 0
+    """Units of two values or more."""
+    n: int = 0
+    """Their values (the pairable values)."""
+    within: float = 0.0
+    """Σ over those units of Σ δ²(ordered pairs of their values) / (m_u − 1)."""
+    pooled: Counter[Any] = field(default_factory=Counter)
+    """The pairable values, how many of each."""
+    pairs: int = 0
+    """Ordered pairs of values within a unit."""
+    differ: int = 0
+    """Those of two different values."""
+
+    def __post_init__(self) -> None:
+        if self.metric not in ("nominal", "interval"):
+            raise ValueError(f"unknown metric {self.metric!r}")
+
+    def add(self, units: Counter[tuple[Any, ...]]) -> None:
+        """Add units: how many got each tuple of values (units of fewer than two values do not count)."""
+        pairable = Counter(dict(compress(units.items(), map((2).__le__, map(len, units)))))
+        self.units += pairable.total()
+        self.n += sum(map(mul, map(len, pairable), pairable.values()))
+        self.pairs += sum(count * len(unit) * (len(unit) - 1) for unit, count in pairable.items())
+        # Most units have one value throughout: nothing differs in them (sorted out in C).
+        for unit, count in compress(pairable.items(), map((1).__lt__, map(len, map(set, pairable)))):
+            m = len(unit)
+            differing = m * m - sum(k * k for k in Counter(unit).values())  # ordered pairs of different values
+            self.differ += count * differing
+            if self.metric == "interval":
+                mean = sum(unit) / m
+                differing = 2 * m * sum((v - mean) ** 2 for v in unit)  # Σ_i Σ_j (v_i − v_j)², without cancellation
+            self.within += count * differing / (m - 1)
+        self.pooled.update(chain.from_iterable(pairable.elements()))
+
+    def add_same(self, values: Counter[Any], m: int) -> None:
+        """Add units of `m` values (two or more) all the same: how many units had each value."""
+        total = values.total()
+        self.units += total
+        self.n += m * total
+        self.pairs += m * (m - 1) * total
+        self.pooled.update({value: m * count for value, count in values.items()})
+
+    def merge(self, other: Reliability) -> None:
+        self.units += other.units
+        self.n += other.n
+        self.within += other.within
+        self.pooled.update(other.pooled)
+        self.pairs += other.pairs
+        self.differ += other.differ
+
+    def alpha(self) -> float | None:
+        """1 − D_o / D_e; None with fewer than two pairable values, or no variation at all."""
+        n, pooled = self.n, self.pooled
+        if n < 2:
+            return None
+        if self.metric == "interval":
+            mean = sum(value * count for value, count in pooled.items()) / n
+            overall = 2 * n * sum(count * (value - mean) ** 2 for value, count in pooled.items())
         else:
-            same += count * sum(k * (k - 1) for k in Counter(unit).values())
-    return same / pairs if pairs else None
+            overall = n * n - sum(count * count for count in pooled.values())
+        if overall == 0:
+            return None
+        return 1 - (n - 1) * self.within / overall
+
+    def agreement(self) -> float | None:
+        """The share of ordered pairs of values within a unit that are the same; None without pairs."""
+        return (self.pairs - self.differ) / self.pairs if self.pairs else None
 
 
 # ------------------------------------------------------------------ raters and values
@@ -235,20 +296,26 @@ def _root(parent: dict[Any, Any], node: Any) -> Any:
 @dataclass
 class KindAgreement:
     """Everything counted for one kind: span counts per pair, and the compared values of the matched items
-    (per pair, and per unit), turned into coefficients by `to_dict`."""
+    (per pair, and per unit), counted for the coefficients by `figures`."""
 
     kind: str
     documents: int = 0
     pairs: dict[str, SpanPair] = field(default_factory=dict)
     units: int = 0
     found_by_all: int = 0
-    complete: dict[tuple[str, ...], Counter[tuple[tuple[Any, ...], ...]]] = field(default_factory=dict)
-    """Units every rater of a document found once, by their raters: how many had each set of values, field by
-    field (one tuple per field, a value per rater in the raters' order)."""
+    complete: dict[tuple[str, ...], list[tuple[tuple[Any, ...], ...]]] = field(default_factory=dict)
+    """Units every rater of a document found once, by their raters: each unit's values field by field (one tuple
+    per field, a value per rater in the raters' order)."""
+    agreed: dict[tuple[str, ...], list[Values]] = field(default_factory=dict)
+    """Units every rater of a document kept unchanged as proposed, by their raters: the one set of values they all
+    gave (a complete unit whose values are all the same, kept unexpanded: most units of an archive)."""
     shared: list[tuple[tuple[Any, ...], ...]] = field(default_factory=list)
     """The other units two raters or more found, likewise field by field."""
     matched: dict[str, tuple[list[Values], list[Values]]] = field(default_factory=dict)
-    """Per pair of raters, the values of the pairs of items they matched outside `complete` units."""
+    """Per pair of raters, the values of the pairs of items they matched outside `complete` and `agreed` units."""
+    pairings: dict[tuple[str, ...], list[tuple[str, str, SpanPair, list[Values], list[Values]]]] = field(
+        default_factory=dict, repr=False)
+    """Per group of raters, each pair of them with its counts and matched values."""
 
     def add_document(self, groups: Groups, names: Sequence[str], agreed: Sequence[Values] = ()) -> None:
         """Count one document's items of this kind (`groups`) rated by `names` (two raters or more), and the
@@ -270,23 +337,29 @@ class KindAgreement:
                 complete.append(members)
             else:
                 rest[span] = members
-        if complete or agreed:
+        if complete:
             units = self.complete.get(names)
             if units is None:
-                units = self.complete[names] = Counter()
-            units.update(tuple(zip(*(members[name][0] for name in names))) for members in complete)
-            for values, count in Counter(agreed).items():  # the same values over and over: expanded once each
-                units[tuple((value,) * everyone for value in values)] += count
-            self.units += len(complete) + len(agreed)
-            self.found_by_all += len(complete) + len(agreed)
+                units = self.complete[names] = []
+            units.extend(tuple(zip(*(members[name][0] for name in names))) for members in complete)
+        if agreed:
+            kept = self.agreed.get(names)
+            if kept is None:
+                kept = self.agreed[names] = []
+            kept.extend(agreed)
+        self.units += len(complete) + len(agreed)
+        self.found_by_all += len(complete) + len(agreed)
         parent: dict[tuple[int, int], tuple[int, int]] = {}
-        for first, second in combinations(names, 2):
-            key = pair_name(first, second)
-            counts = self.pairs.get(key)
-            if counts is None:
-                counts = self.pairs[key] = SpanPair((first, second))
-                self.matched[key] = ([], [])
-            firsts, seconds = self.matched[key]
+        pairings = self.pairings.get(names)
+        if pairings is None:
+            pairings = self.pairings[names] = []
+            for first, second in combinations(names, 2):
+                key = pair_name(first, second)
+                if key not in self.pairs:
+                    self.pairs[key] = SpanPair((first, second))
+                    self.matched[key] = ([], [])
+                pairings.append((first, second, self.pairs[key], *self.matched[key]))
+        for first, second, counts, firsts, seconds in pairings:
             counts.documents += 1
             exact = len(complete) + len(agreed)
             counts.first += exact
@@ -337,33 +410,97 @@ class KindAgreement:
             if len(unit) >= 2:
                 self.shared.append(tuple(zip(*unit.values())))
 
+    def figures(self) -> KindFigures:
+        """What was counted, as `KindFigures`: per compared field, the counts α, the agreement share and κ need."""
+        keys = sorted(self.pairs)
+        fields = {}
+        for index, name in enumerate(FIELD_CHECKS.get(self.kind, ())):
+            column = itemgetter(index)
+            reliability = Reliability("interval" if name in INTERVAL_FIELDS else "nominal")
+            kappas = {key: Kappa() for key in keys}
+            pairs = {key: Counter(zip(map(column, self.matched[key][0]), map(column, self.matched[key][1])))
+                     for key in keys}
+            # The field's values in the units: how many units got each tuple of values (a value per rater; counted
+            # in C, most units repeat a few tuples), and in agreed units how many got each value, from every rater.
+            patterns = Counter(map(column, self.shared))
+            for names, units in self.complete.items():
+                counted = Counter(map(column, units))
+                patterns.update(counted)
+                for key in keys:
+                    first, second = self.pairs[key].raters
+                    if first in names and second in names:
+                        both = itemgetter(names.index(first), names.index(second))
+                        for pattern, count in counted.items():
+                            pairs[key][both(pattern)] += count
+            given: Counter[tuple[Any, ...]] = Counter()
+            for pattern, count in patterns.items():
+                given[tuple(value for value in pattern if value is not None) if None in pattern else pattern] += count
+            reliability.add(given)
+            for names, values in self.agreed.items():
+                counted = Counter(map(column, values))
+                counted.pop(None, None)
+                reliability.add_same(counted, len(names))
+                for key in keys:
+                    if set(self.pairs[key].raters) <= set(names):
+                        kappas[key].add_same(counted)
+            for key in keys:
+                counted = pairs[key]
+                for pair in [pair for pair in counted if pair[0] is None or pair[1] is None]:
+                    del counted[pair]
+                kappas[key].add(counted)
+            fields[name] = (reliability, kappas)
+        total = len(self.shared) + sum(map(len, self.complete.values())) + sum(map(len, self.agreed.values()))
+        return KindFigures(self.kind, self.documents, {key: self.pairs[key] for key in keys}, self.units,
+                           self.found_by_all, total, fields)
+
+
+@dataclass
+class KindFigures:
+    """One kind's agreement as counted (`KindAgreement.figures`): span counts per pair of raters, and per compared
+    field what α, the agreement share and κ need; added up over ranges of documents (`merge`)."""
+
+    kind: str
+    documents: int
+    pairs: dict[str, SpanPair]
+    units: int
+    found_by_all: int
+    shared_units: int
+    """Units that items of two raters or more are in."""
+    fields: dict[str, tuple[Reliability, dict[str, Kappa]]]
+
+    def merge(self, other: KindFigures) -> None:
+        """Add the counts of `other`, the same kind counted over other documents."""
+        self.documents += other.documents
+        self.units += other.units
+        self.found_by_all += other.found_by_all
+        self.shared_units += other.shared_units
+        for key, counts in other.pairs.items():
+            mine = self.pairs.setdefault(key, SpanPair(counts.raters))
+            mine.documents += counts.documents
+            mine.first += counts.first
+            mine.second += counts.second
+            mine.matched += counts.matched
+            mine.exact += counts.exact
+        self.pairs = dict(sorted(self.pairs.items()))
+        for name, (reliability, kappas) in other.fields.items():
+            mine_reliability, mine_kappas = self.fields[name]
+            mine_reliability.merge(reliability)
+            for key, kappa in kappas.items():
+                mine_kappas.setdefault(key, Kappa()).merge(kappa)
+
     def to_dict(self) -> dict[str, Any]:
         """The kind's figures as JSON (see the module's doc)."""
         keys = sorted(self.pairs)
-        total = len(self.shared) + sum(units.total() for units in self.complete.values())
         fields = {}
-        for index, name in enumerate(FIELD_CHECKS.get(self.kind, ())):
-            metric = "interval" if name in INTERVAL_FIELDS else "nominal"
-            column = itemgetter(index)
-            # How many units got each tuple of values (counted in C: most units repeat a few tuples).
-            patterns = Counter(map(column, self.shared))
-            for units in self.complete.values():
-                for unit, count in units.items():
-                    patterns[column(unit)] += count
-            units = Counter()
-            for pattern, count in patterns.items():
-                given = tuple(value for value in pattern if value is not None) if None in pattern else pattern
-                if len(given) >= 2:
-                    units[given] += count
-            pairs = {key: self._pair_values(key, index) for key in keys}
+        for name, (reliability, kappas) in self.fields.items():
             fields[name] = {
-                "alpha": _round(_alpha(units, metric)),
-                "metric": metric,
-                "kappa": {key: _round(_kappa(pairs[key])) for key in keys},
-                "agreement": _round(_agreement_share(units)),
-                "used": sum(units.values()),
-                "total": total,
-                "kappa_used": {key: sum(pairs[key].values()) for key in keys},
+                "alpha": _round(reliability.alpha()),
+                "metric": reliability.metric,
+                "kappa": {key: _round(kappas[key].kappa()) if key in kappas else None for key in keys},
+                "agreement": _round(reliability.agreement()),
+                "used": reliability.units,
+                "total": self.shared_units,
+                "kappa_used": {key: kappas[key].n if key in kappas else 0 for key in keys},
                 "kappa_total": {key: self.pairs[key].matched for key in keys},
             }
         pairs = {key: self.pairs[key] for key in keys}
@@ -381,24 +518,6 @@ class KindAgreement:
         }
 
 
-
-    def _pair_values(self, key: str, index: int) -> Counter[tuple[Hashable, Hashable]]:
-        """How many of the pair's matched items got each (first, second) value of field `index`, both given."""
-        firsts, seconds = self.matched[key]
-        column = itemgetter(index)
-        counted: Counter[tuple[Hashable, Hashable]] = Counter(zip(map(column, firsts), map(column, seconds)))
-        first, second = self.pairs[key].raters
-        for names, units in self.complete.items():
-            if first in names and second in names:
-                i, j = names.index(first), names.index(second)
-                for unit, count in units.items():
-                    values = column(unit)
-                    counted[(values[i], values[j])] += count
-        for pair in [pair for pair in counted if pair[0] is None or pair[1] is None]:
-            del counted[pair]
-        return counted
-
-
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
@@ -408,7 +527,7 @@ class Agreement:
     """Agreement per kind between the raters named in `annotators`."""
 
     annotators: list[str]
-    kinds: dict[str, KindAgreement]
+    kinds: dict[str, KindFigures]
 
     def to_dict(self) -> dict[str, Any]:
         """`{"annotators": [...], "kinds": {KIND: {"span": {...}, "fields": {...}}}}` (see the module's doc)."""
@@ -417,45 +536,43 @@ class Agreement:
 
 
 class _Compared:
-    """The compared values (`field_value`) of raw field values as stored, each distinct value compared once."""
+    """The compared values (`field_value`) of raw field values as stored, each distinct row and value compared once
+    (a speaker's name is normalised once, not once per quote)."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = tuple(names)
         self.rows: dict[tuple[Any, ...], Values] = {}
-        self.compared: dict[tuple[str, Any], Hashable | None] = {}
+        self.caches: list[dict[Any, Hashable | None]] = [{} for _ in self.names]
 
     def __call__(self, raw: tuple[Any, ...]) -> Values:
         values = self.rows.get(raw)
         if values is None:
-            values = self.rows[raw] = tuple(self.value(name, value) for name, value in zip(self.names, raw))
+            values = self.rows[raw] = tuple(map(_compared, self.names, self.caches, raw))
         return values
 
-    def value(self, name: str, value: Any) -> Hashable | None:
-        """`field_value`, once per distinct value (a speaker's name is normalised once, not once per quote)."""
-        key = (name, value)
-        if key not in self.compared:
-            self.compared[key] = field_value(name, value)
-        return self.compared[key]
+
+def _compared(name: str, cache: dict[Any, Hashable | None], value: Any) -> Hashable | None:
+    """`field_value` of a field's value, through `cache`."""
+    if value in cache:
+        return cache[value]
+    compared = cache[value] = field_value(name, value)
+    return compared
+
+
+SHARD_DOCUMENTS = 2_000
+"""The fewest documents worth a process of their own: below that, starting one costs more than it saves."""
 
 
 def agreement(
-    store: Store, kinds: Sequence[str] | None = None, annotators: Sequence[str] | None = None, engines: bool = False
+    store: Store, kinds: Sequence[str] | None = None, annotators: Sequence[str] | None = None, engines: bool = False,
+    processes: int | None = None,
 ) -> Agreement:
     """Agreement between the reviewers of the store (only `annotators`, if named; engine runs too with
     `engines`), per kind (only `kinds`, if named). AnnotatorError for an unknown name, or when no two
     raters rated a document in common (see the module's doc).
-    """
-    with collector_paused():
-        return _agreement(store, kinds, annotators, engines)
 
-
-def _agreement(
-    store: Store, kinds: Sequence[str] | None, annotators: Sequence[str] | None, engines: bool
-) -> Agreement:
-    """`agreement()`. The reviewers of a document are `teams`' (`Store.reviewer_documents`: those who decided
-    every proposal of it; of a document without proposals, whoever labelled it); their labels are read
-    straight from the store without the texts, the proposals each reviewer accepted unchanged as one
-    row per proposal (`store.report.unchanged_labels`), so that an archive's agreement takes seconds.
+    The documents are counted in `processes` ranges side by side, each in a process of its own reading the
+    store (default: one per core, with at least `SHARD_DOCUMENTS` documents each), and the counts added up.
     """
     from annotator.schemas import ANNOTATION_KINDS
     from annotator.store import report as queries
@@ -465,117 +582,173 @@ def _agreement(
     if unknown:
         raise AnnotatorError(f"{store.path}: no reviewer named {', '.join(map(repr, unknown))} "
                              f"(reviewers: {', '.join(known) or 'none yet'})")
-    chosen = set(annotators) if annotators else None
     wanted = list(kinds) if kinds else list(ANNOTATION_KINDS)
-    fields = {kind: FIELD_CHECKS.get(kind, ()) for kind in wanted}
-    # The reads run side by side (SQLite lets go of Python's lock as it works).
-    others = queries.beside(store, lambda opened: list(queries.other_labels(opened, fields)))
-    reviewed = queries.beside(store, lambda opened: opened.reviewer_documents())
-    unchanged = list(queries.unchanged_labels(store, fields))
-    numbers = queries.document_numbers(store)
-    reviewers = {numbers[document_id]: names for document_id, names in reviewed.result().items()}
-    proposed = queries.documents_with_proposals(store)
-    people = {str(n): name for n, name in queries.annotator_numbers(store).items()}
-    compared = {kind: _Compared(names) for kind, names in fields.items()}
-    groups: dict[str, dict[int, Groups]] = {kind: {} for kind in wanted}  # kind → document → items by offsets, rater
-    labelled: dict[int, set[str]] = {}
-    # A proposal every rater of its document accepted unchanged (most of an archive) is one complete unit:
-    # kept aside with its values (`agreed`), not grouped rater by rater, unless a rater has another item
-    # with the same offsets, which sends it back to `groups` (`regroup`). Engines rate other documents.
-    everyone: dict[int, tuple[str, ...]] = {}
-    if not engines:
-        for document, found in reviewers.items():
-            humans = tuple(name for name in found if chosen is None or name in chosen)
-            if len(humans) >= 2:
-                everyone[document] = humans
-    agreed: dict[tuple[int, str], dict[tuple[int, int], Values]] = {}
-    named: dict[str, tuple[str, ...]] = {}  # the raters a row's `who` names (among those chosen)
-
-    def regroup(document: int, kind: str, span: tuple[int, int]) -> None:
-        values = agreed[(document, kind)].pop(span)
-        members = groups[kind].setdefault(document, {}).setdefault(span, {})
-        for name in everyone[document]:
-            members.setdefault(name, []).append(values)
-
-    last, spans = None, {}
-    known = {kind: comparing.rows for kind, comparing in compared.items()}  # `_Compared`'s own cache, looked up here
-    for row in unchanged:
-        document, kind, start, end, who = row[:5]
-        raw = row[5:]
-        values = known[kind].get(raw) or compared[kind](raw)
-        raters = everyone.get(document)
-        if raters is not None:
-            names = named.get(who)
-            if names is None:
-                names = named[who] = tuple(sorted(name for name in (people[n] for n in who.split(","))
-                                                  if chosen is None or name in chosen))
-            if names == raters:
-                kept = agreed.get((document, kind))
-                if kept is None:
-                    kept = agreed[(document, kind)] = {}
-                if (start, end) not in kept and (start, end) not in groups[kind].get(document, {}):
-                    kept[(start, end)] = values
-                    continue
-                if (start, end) in kept:
-                    regroup(document, kind, (start, end))
-        if (document, kind) != last:  # rows come by proposal, mostly in document order
-            last, spans = (document, kind), groups[kind].setdefault(document, {})
-        members = spans.get((start, end))
-        if members is None:
-            members = spans[(start, end)] = {}
-        for n in who.split(","):
-            name = people[n]
-            if name in members:
-                members[name].append(values)
-            else:
-                members[name] = [values]
-    for row in others.result():
-        document, kind, annotator, status, start, end = row[:6]
-        name = people[str(annotator)]
-        if document not in proposed:
-            labelled.setdefault(document, set()).add(name)
-        if status in GOLD_STATUSES:
-            if (start, end) in agreed.get((document, kind), ()):
-                regroup(document, kind, (start, end))
-            members = groups[kind].setdefault(document, {}).setdefault((start, end), {})
-            members.setdefault(name, []).append(compared[kind](row[6:]))
-    for document, found in labelled.items():  # no proposals: whoever labelled it reviewed it
-        reviewers[document] = sorted(found)
-    raters_of: dict[int, list[str]] = {}
-    for document, found in reviewers.items():
-        humans = [name for name in found if chosen is None or name in chosen]
-        if humans:
-            raters_of[document] = humans
-    engine_kinds: dict[str, set[str]] = {}
-    machines_of: dict[int, set[str]] = {}
+    engine_kinds: dict[str, set[str]] | None = None
     if engines:
-        rater_of = {n: engine_rater(json.loads(origin)) for n, origin in queries.origin_numbers(store).items()}
+        engine_kinds = {}
         for origin, found in queries.origin_kinds(store).items():
             engine_kinds.setdefault(engine_rater(json.loads(origin)), set()).update(found)
-        for row in queries.proposals_as_proposed(store, fields):
-            document, kind, origin, start, end = row[:5]
-            if document in raters_of:
-                name = rater_of[origin]
-                machines_of.setdefault(document, set()).add(name)
-                members = groups[kind].setdefault(document, {}).setdefault((start, end), {})
-                members.setdefault(name, []).append(compared[kind](row[5:]))
-    counted = {kind: KindAgreement(kind) for kind in wanted}
-    raters: set[str] = set()
-    for document, humans in raters_of.items():
-        machines = sorted(machines_of.get(document, ()))
-        if len(humans) + len(machines) < 2:
-            continue
-        for kind, counts in counted.items():
-            names = humans + [name for name in machines if kind in engine_kinds[name]]
-            if len(names) < 2:
-                continue
-            counts.add_document(groups[kind].get(document, {}), names, list(agreed.get((document, kind), {}).values()))
-            raters.update(names)
+    counting = _Counting({kind: FIELD_CHECKS.get(kind, ()) for kind in wanted},
+                         frozenset(annotators) if annotators else None, engine_kinds)
+    # The first range is counted here, the others each in a process that takes a moment to start: a little more here.
+    shards = queries.document_ranges(store, [1.1] + [1.0] * (_processes(store, processes) - 1))
+    with collector_paused():
+        elsewhere = [Elsewhere(f"{store.path}: counting agreement", _count_range, counting, str(store.path), shard)
+                     for shard in shards[1:]]
+        try:
+            parts = [counting.count(store, shards[0])] + [process.result() for process in elsewhere]
+        finally:
+            for process in elsewhere:
+                process.stop()
+        counted, raters = parts[0]
+        for more, named in parts[1:]:
+            for kind, figures in more.items():
+                counted[kind].merge(figures)
+            raters |= named
     if len(raters) < 2:
         who = "reviewers" + (" or engines" if engines else "")
+        chosen = f" among {', '.join(sorted(annotators))}" if annotators else ""
         raise AnnotatorError(f"{store.path}: agreement needs two raters of the same documents; no document has two "
-                             f"{who}{' among ' + ', '.join(sorted(chosen)) if chosen else ''} "
-                             "(set an overlap with annotator assign --overlap 2, or add --engines)")
+                             f"{who}{chosen} (set an overlap with annotator assign --overlap 2, or add --engines)")
     if not kinds:  # only the kinds someone rated
         counted = {kind: counts for kind, counts in counted.items() if counts.units}
     return Agreement(sorted(raters), counted)
+
+
+def _processes(store: Store, asked: int | None) -> int:
+    """How many processes count the store's documents: as asked, else one per core (the cores this process may
+    use) with at least `SHARD_DOCUMENTS` documents each; one for a store in memory."""
+    if str(store.path) == ":memory:":
+        return 1
+    if asked is not None:
+        return max(1, asked)
+    return max(1, min(cores(), store.count_documents() // SHARD_DOCUMENTS))
+
+
+@dataclass(frozen=True)
+class _Counting:
+    """What to count in a range of documents: each kind's compared fields, the reviewers chosen (None: all), and
+    with engines as raters, the kinds each engine run proposes anywhere (None: no engines)."""
+
+    fields: dict[str, Sequence[str]]
+    chosen: frozenset[str] | None
+    engine_kinds: dict[str, set[str]] | None
+
+    def count(self, store: Store, documents: tuple[int, int]) -> tuple[dict[str, KindFigures], set[str]]:
+        """Each kind's counts over the documents numbered `documents` (first, last), and the raters counted.
+
+        The reviewers of a document are `teams`' (`Store.reviewer_documents`: those who decided every proposal of
+        it; of a document without proposals, whoever labelled it); their labels are read straight from the store
+        without the texts, the proposals each reviewer accepted unchanged as one row per proposal
+        (`store.report.unchanged_labels`).
+        """
+        from annotator.store import report as queries
+
+        chosen, fields, engines = self.chosen, self.fields, self.engine_kinds is not None
+        wanted = list(fields)
+        numbers = queries.document_numbers(store)
+        reviewers = {numbers[document_id]: names for document_id, names in store.reviewer_documents(documents).items()}
+        proposed = queries.documents_with_proposals(store, documents)
+        people = {str(n): name for n, name in queries.annotator_numbers(store).items()}
+        compared = {kind: _Compared(names) for kind, names in fields.items()}
+        groups: dict[str, dict[int, Groups]] = {kind: {} for kind in wanted}  # kind → document → items by offsets, rater
+        labelled: dict[int, set[str]] = {}
+        # A proposal every rater of its document accepted unchanged (most of an archive) is one complete unit:
+        # kept aside with its values (`agreed`), not grouped rater by rater, unless a rater has another item
+        # with the same offsets, which sends it back to `groups` (`regroup`). Engines rate other documents.
+        everyone: dict[int, tuple[str, ...]] = {}
+        if not engines:
+            for document, found in reviewers.items():
+                humans = tuple(name for name in found if chosen is None or name in chosen)
+                if len(humans) >= 2:
+                    everyone[document] = humans
+        agreed: dict[tuple[int, str], dict[tuple[int, int], Values]] = {}
+        named: dict[str, tuple[str, ...]] = {}  # the raters a row's `who` names (among those chosen)
+
+        def regroup(document: int, kind: str, span: tuple[int, int]) -> None:
+            values = agreed[(document, kind)].pop(span)
+            members = groups[kind].setdefault(document, {}).setdefault(span, {})
+            for name in everyone[document]:
+                members.setdefault(name, []).append(values)
+
+        last, spans = None, {}
+        known = {kind: comparing.rows for kind, comparing in compared.items()}  # `_Compared`'s own cache, looked up here
+        for row in queries.unchanged_labels(store, fields, documents):
+            document, kind, start, end, who = row[:5]
+            raw = row[5:]
+            values = known[kind].get(raw) or compared[kind](raw)
+            raters = everyone.get(document)
+            if raters is not None:
+                names = named.get(who)
+                if names is None:
+                    names = named[who] = tuple(sorted(name for name in (people[n] for n in who.split(","))
+                                                      if chosen is None or name in chosen))
+                if names == raters:
+                    kept = agreed.get((document, kind))
+                    if kept is None:
+                        kept = agreed[(document, kind)] = {}
+                    if (start, end) not in kept and (start, end) not in groups[kind].get(document, {}):
+                        kept[(start, end)] = values
+                        continue
+                    if (start, end) in kept:
+                        regroup(document, kind, (start, end))
+            if (document, kind) != last:  # rows come by proposal, mostly in document order
+                last, spans = (document, kind), groups[kind].setdefault(document, {})
+            members = spans.get((start, end))
+            if members is None:
+                members = spans[(start, end)] = {}
+            for n in who.split(","):
+                name = people[n]
+                if name in members:
+                    members[name].append(values)
+                else:
+                    members[name] = [values]
+        for row in queries.other_labels(store, fields, documents):
+            document, kind, annotator, status, start, end = row[:6]
+            name = people[str(annotator)]
+            if document not in proposed:
+                labelled.setdefault(document, set()).add(name)
+            if status in GOLD_STATUSES:
+                if (start, end) in agreed.get((document, kind), ()):
+                    regroup(document, kind, (start, end))
+                members = groups[kind].setdefault(document, {}).setdefault((start, end), {})
+                members.setdefault(name, []).append(compared[kind](row[6:]))
+        for document, found in labelled.items():  # no proposals: whoever labelled it reviewed it
+            reviewers[document] = sorted(found)
+        raters_of: dict[int, list[str]] = {}
+        for document, found in reviewers.items():
+            humans = [name for name in found if chosen is None or name in chosen]
+            if humans:
+                raters_of[document] = humans
+        machines_of: dict[int, set[str]] = {}
+        if engines:
+            rater_of = {n: engine_rater(json.loads(origin)) for n, origin in queries.origin_numbers(store).items()}
+            for row in queries.proposals_as_proposed(store, fields, documents):
+                document, kind, origin, start, end = row[:5]
+                if document in raters_of:
+                    name = rater_of[origin]
+                    machines_of.setdefault(document, set()).add(name)
+                    members = groups[kind].setdefault(document, {}).setdefault((start, end), {})
+                    members.setdefault(name, []).append(compared[kind](row[5:]))
+        counted = {kind: KindAgreement(kind) for kind in wanted}
+        raters: set[str] = set()
+        for document, humans in raters_of.items():
+            machines = sorted(machines_of.get(document, ()))
+            if len(humans) + len(machines) < 2:
+                continue
+            for kind, counts in counted.items():
+                names = humans + [name for name in machines if kind in self.engine_kinds[name]]
+                if len(names) < 2:
+                    continue
+                counts.add_document(groups[kind].get(document, {}), names,
+                                    list(agreed.get((document, kind), {}).values()))
+                raters.update(names)
+        return {kind: counts.figures() for kind, counts in counted.items()}, raters
+
+
+def _count_range(counting: _Counting, path: str, documents: tuple[int, int]) -> tuple[dict[str, KindFigures], set[str]]:
+    """`counting` of the documents numbered `documents` in the store at `path`, opened to read (in a second process)."""
+    from annotator.store import open_read_only
+
+    with open_read_only(path) as store, collector_paused():
+        return counting.count(store, documents)

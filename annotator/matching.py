@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from annotator.names import same_name
-from annotator.numbers import canonical_unit
-from annotator.schemas import VALUE_TOLERANCE, same_value
+from annotator.numbers import VALUE_TOLERANCE, canonical_unit, same_value
 
 if TYPE_CHECKING:
     from annotator.contract import Item

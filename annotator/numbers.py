@@ -12,10 +12,22 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+VALUE_TOLERANCE = 0.01
+"""Relative tolerance between two values that are the same number."""
+
+
+def same_value(a: Any, b: Any, tolerance: float = VALUE_TOLERANCE) -> bool:
+    """Whether two values are one number within a relative tolerance (two nulls are the same value)."""
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return a is None and b is None
+    return math.isclose(float(a), float(b), rel_tol=tolerance, abs_tol=1e-9)
+
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,

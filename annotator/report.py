@@ -30,10 +30,10 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from annotator.collector import collector_paused
+from annotator.elsewhere import Elsewhere, cores
 from annotator.contract import Item
 from annotator.matching import overlaps
 from annotator.store import report as queries
@@ -75,66 +75,103 @@ def _kind_fields(kind: str) -> tuple[str, ...]:
     return model.kind_fields() if model is not None else ()
 
 
+def _kinds() -> list[str]:
+    from annotator.schemas import ANNOTATION_KINDS
+
+    return list(ANNOTATION_KINDS)
+
+
 BREAK_SECONDS = 300.0
 """A gap between two of a reviewer's events this long or longer is a break, not time spent on the later decision."""
 
 
-def engine_report(store: Store) -> list[EngineRow]:
-    """One row per origin and kind (see the module's doc), ordered by engine, model, prompt and kind."""
+TIMED_ELSEWHERE = 100_000
+"""Decisions in the log from which their times are worked out in a second process, side by side with the rest of
+the report (on a machine with two cores or more): reading them costs more than starting one."""
+
+
+def engine_report(store: Store, elsewhere: bool | None = None) -> list[EngineRow]:
+    """One row per origin and kind (see the module's doc), ordered by engine, model, prompt and kind. The decision
+    times are worked out in a second process if `elsewhere` (default: from `TIMED_ELSEWHERE` decisions up)."""
+    if elsewhere is None:
+        elsewhere = cores() > 1 and queries.decisions_logged(store) >= TIMED_ELSEWHERE
     with collector_paused():
-        return _engine_report(store)
+        return _engine_report(store, elsewhere)
 
 
-def _engine_report(store: Store) -> list[EngineRow]:
-    events = queries.beside(store, queries.decision_events)  # the longest read, side by side with the others
-    origins = queries.origin_numbers(store)
-    rows: dict[tuple[int, str], EngineRow] = {}
-    for origin, kind, count in sorted(queries.proposal_counts(store)):
-        found = json.loads(origins[origin]) or {}
-        rows[(origin, kind)] = EngineRow(found.get("engine") or "-", found.get("model"), found.get("prompt"), kind,
-                                         proposed=count)
-    for origin, kind, status, labels in queries.label_counts(store):
-        row = rows[(origin, kind)]
-        row.decisions += labels
-        if status in ("accepted", "edited", "rejected", "flagged"):
-            setattr(row, status, getattr(row, status) + labels)
-    fields = {kind: _kind_fields(kind) for kind in {kind for _, kind in rows}}
-    changed = {(origin, kind): counts for origin, kind, *counts in queries.corrections(store, fields)}
-    for key, row in rows.items():
-        kept = row.accepted + row.edited
-        span, *values = changed.get(key, [0] * (len(fields[row.kind]) + 1))
-        row.field_correction = {name: _share(count or 0, kept) for name, count in zip(fields[row.kind], values)}
-        row.span_changed = _share(span or 0, kept)
-    for key, count in _missed(store).items():
+def _engine_report(store: Store, elsewhere: bool) -> list[EngineRow]:
+    fields = {kind: _kind_fields(kind) for kind in _kinds()}
+    # The longest reads run side by side with the others: the decision times in a process of their own (they
+    # keep Python busy), the labels on a connection of their own (SQLite works on them alone).
+    timing = Elsewhere(f"{store.path}: timing decisions", _timings_at, str(store.path)) if elsewhere else None
+    try:
+        labels = queries.beside(store, lambda opened: (list(queries.label_counts(opened)),
+                                                       list(queries.corrections(opened, fields))))
+        origins = queries.origin_numbers(store)
+        rows: dict[tuple[int, str], EngineRow] = {}
+        for origin, kind, count in sorted(queries.proposal_counts(store)):
+            found = json.loads(origins[origin]) or {}
+            rows[(origin, kind)] = EngineRow(found.get("engine") or "-", found.get("model"), found.get("prompt"),
+                                             kind, proposed=count)
+        for key, count in _missed(store).items():
+            if key in rows:
+                rows[key].missed = count
+        counts, corrections = labels.result()
+        for origin, kind, status, labelled in counts:
+            row = rows[(origin, kind)]
+            row.decisions += labelled
+            if status in ("accepted", "edited", "rejected", "flagged"):
+                setattr(row, status, getattr(row, status) + labelled)
+        changed = {(origin, kind): counts for origin, kind, *counts in corrections}
+        for key, row in rows.items():
+            kept = row.accepted + row.edited
+            names = fields.get(row.kind, ())
+            span, *values = changed.get(key, [0] * (len(names) + 1))
+            row.field_correction = {name: _share(count or 0, kept) for name, count in zip(names, values)}
+            row.span_changed = _share(span or 0, kept)
+        timings = timing.result() if timing is not None else _timings(store)
+    finally:
+        if timing is not None:
+            timing.stop()
+    for key, (median, timed) in timings.items():
         if key in rows:
-            rows[key].missed = count
-    of_item = queries.proposal_keys(store)
-    seconds: dict[tuple[int, str], list[float]] = defaultdict(list)
-    for item, spent in _decision_seconds(events.result()):
-        key = of_item.get(item)
-        if key is not None:
-            seconds[key].append(spent)
-    for key, spent in seconds.items():
-        rows[key].median_seconds = round(statistics.median(spent), 3)
-        rows[key].timed = len(spent)
+            rows[key].median_seconds, rows[key].timed = median, timed
     return sorted(rows.values(), key=lambda row: (row.engine, row.model or "", row.prompt or "", row.kind))
 
 
-def _decision_seconds(events: Sequence[tuple[int, int, str, str | None, int, int]]) -> Iterator[tuple[int, float]]:
-    """(item number, seconds) of each timed decision among `events` (`store.report.decision_events`).
+def _timings(store: Store) -> dict[tuple[int, str], tuple[float, int]]:
+    """Per (origin number, kind) of the proposals: the median seconds of a decision on them, and how many are timed."""
+    seconds: dict[tuple[int, str], list[float]] = defaultdict(list)
+    for key, spent in _decision_seconds(queries.decision_events(store)):
+        if key[0] is not None:
+            seconds[key].append(spent)
+    return {key: (round(statistics.median(spent), 3), len(spent)) for key, spent in seconds.items()}
+
+
+def _timings_at(path: str) -> dict[tuple[int, str], tuple[float, int]]:
+    """`_timings` of the store at `path`, opened to read (in a second process)."""
+    from annotator.store import open_read_only
+
+    with open_read_only(path) as store, collector_paused():
+        return _timings(store)
+
+
+def _decision_seconds(
+    events: Sequence[tuple[int, int, float, str | None, int | None, str | None, int]],
+) -> Iterator[tuple[tuple[int | None, str | None], float]]:
+    """((origin number, kind) of the item, or nulls, and seconds) of each timed decision among `events`
+    (`store.report.decision_events`).
 
     A decision took the time since the same reviewer's previous event (any, undo included) in the same
     session, unless that is `BREAK_SECONDS` or more; the first of a session is not timed. The decisions of a
     batch (`Store.record_decisions`, taken at once) share the time before the batch's first one evenly.
     """
-    parse = datetime.fromisoformat
     previous: tuple[int, int] | None = None
     previous_at = 0.0
     batch: str | None = None
-    batch_items: list[int] = []
+    batch_items: list[tuple[int | None, str | None]] = []
     batch_gap: float | None = None
-    for annotator, session, created_at, event_batch, item, decides in events:
-        at = parse(created_at).timestamp()
+    for annotator, session, at, event_batch, origin, kind, decides in events:
         gap = at - previous_at if (annotator, session) == previous else None
         if gap is not None and gap >= BREAK_SECONDS:
             gap = None
@@ -147,9 +184,9 @@ def _decision_seconds(events: Sequence[tuple[int, int, str, str | None, int, int
         if event_batch is not None and decides:
             if batch is None:
                 batch, batch_gap = event_batch, gap
-            batch_items.append(item)
+            batch_items.append((origin, kind))
         elif decides and gap is not None:
-            yield item, gap
+            yield (origin, kind), gap
     if batch is not None and batch_gap is not None:
         for batched in batch_items:
             yield batched, batch_gap / len(batch_items)

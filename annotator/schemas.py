@@ -14,12 +14,12 @@ applies to stored items too).
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, ClassVar, Literal
 
 from annotator.canonical import GOLD_STATUSES, STATUSES, document_id, to_json  # noqa: F401 - re-exported
+from annotator.numbers import VALUE_TOLERANCE, same_value  # noqa: F401 - re-exported
 from annotator.numbers import figure_values  # the number reader the rules engine finds figures with
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
@@ -65,8 +65,6 @@ def _reviewed(info: ValidationInfo) -> bool:
     return isinstance(info.context, dict) and bool(info.context.get("reviewed"))
 
 
-VALUE_TOLERANCE = 0.01
-"""Relative tolerance between two values that are the same number."""
 PLACEHOLDERS = frozenset({"?", "??", "???", "-", "--", "—", "…", "...", "n/a", "na", "none", "null", "unknown", "tbd",
                           "todo", "xxx", "placeholder"})
 """Values that stand in for one nobody gave: never a label."""
@@ -75,13 +73,6 @@ PLACEHOLDERS = frozenset({"?", "??", "???", "-", "--", "—", "…", "...", "n/a
 def is_placeholder(value: Any) -> bool:
     """Whether a field's value is a stand-in ("?", "unknown", "tbd", …) rather than a real value."""
     return isinstance(value, str) and value.strip().casefold() in PLACEHOLDERS
-
-
-def same_value(a: Any, b: Any, tolerance: float = VALUE_TOLERANCE) -> bool:
-    """Whether two values are one number within a relative tolerance (two nulls are the same value)."""
-    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        return a is None and b is None
-    return math.isclose(float(a), float(b), rel_tol=tolerance, abs_tol=1e-9)
 
 
 def _number(value: float) -> str:

@@ -252,3 +252,40 @@ def test_a_rater_with_two_items_on_one_span_is_counted_as_the_long_way_does(revi
     assert quote["span"]["f1"] == {"alice|bob": 0.75}
     # Units: Q1, Q2, Q5 (both of alice's items there are one unit), Q3.
     assert (quote["span"]["units"], quote["span"]["found_by_all"]) == (4, 0.75)
+
+
+def test_counting_in_several_processes_gives_the_figures_of_one(store) -> None:
+    # Eight documents, each reviewed otherwise by alice, bob and carol (kept, corrected, cut short, rejected, added,
+    # two items on one span), then counted in one process and in three side by side (two of them started apart).
+    import random
+
+    rng = random.Random(5)
+    store.set_settings({"overlap": "3"})
+    for number in range(8):
+        document = Document.from_text(TEXT + f" Report {number}.", f"d{number}.txt", f"D{number}")
+        store.add_documents([document])
+        proposals = [_quote("We will stay", "Ahmed Sheikho"), _quote("The town is empty", "Lina Haddad"),
+                     _quote("Nobody came back", "Omar Novak"), _quote("Help is late", None), _figure(400000)]
+        ids = store.add_proposals(document.id, proposals)
+        for name in ("alice", "bob", "carol"):
+            for item, proposal in zip(ids, proposals):
+                choice = rng.choice(["accept", "accept", "accept", "reject", "edit", "cut"])
+                if choice in ("accept", "reject"):
+                    store.record_decision(item, choice, name)
+                elif proposal.kind == "figure":
+                    store.record_decision(item, "edit", name, _figure(rng.choice([400000, 500000])))
+                else:
+                    words = proposal.text
+                    edited = _quote(words, rng.choice(["Ahmed Sheikho", "Omar Novak", None]),
+                                    start_offset=3 if choice == "cut" else 0)
+                    store.record_decision(item, "edit", name, edited)
+            if rng.random() < 0.5:
+                store.record_decision(manual_id(), "add", name, _quote("We are tired", "a resident", origin=None),
+                                      document.id)
+            if rng.random() < 0.3:  # a second item over a proposal's span
+                store.record_decision(manual_id(), "add", name, _quote("Help is late", "a voice", origin=None),
+                                      document.id)
+    for options in ({}, {"engines": True}, {"annotators": ["alice", "carol"]}, {"kinds": ["figure"]}):
+        alone = agreement(store, processes=1, **options).to_dict()
+        assert agreement(store, processes=3, **options).to_dict() == alone
+    assert alone["kinds"]["figure"]["documents"] == 8

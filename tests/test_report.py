@@ -133,6 +133,13 @@ def test_median_seconds_per_decision(logged) -> None:
     assert rows[("rules", "figure")]["median_seconds"] is None  # after a 964 s break: not timed
 
 
+def test_decision_times_worked_out_in_a_second_process_are_the_same(logged) -> None:
+    with open_db(logged) as store:
+        here = report_dict(engine_report(store, elsewhere=False))
+        assert report_dict(engine_report(store, elsewhere=True)) == here
+    assert {row["timed"] for row in here["rows"]} == {4, 2, 0}
+
+
 def test_undone_decisions_leave_the_counts(logged) -> None:
     with open_db(logged) as store:
         store.undo("bob")  # the batch: Q3 and rules Q1 undecided by bob again

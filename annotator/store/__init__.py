@@ -1200,16 +1200,20 @@ class Store:
             "SELECT name FROM annotators a WHERE EXISTS (SELECT 1 FROM reviews r WHERE r.annotator = a.n "
             "AND r.role = 'review') ORDER BY name")]
 
-    def reviewer_documents(self) -> dict[str, list[str]]:
+    def reviewer_documents(self, numbered: tuple[int, int] | None = None) -> dict[str, list[str]]:
         """For each document some reviewer has decided every proposal of (in the review role), those reviewers
-        by name; in the order documents were added."""
+        by name; in the order documents were added. Only the documents numbered `numbered` (first, last), if
+        given."""
+        first, last = numbered or (None, None)
         result: dict[str, list[str]] = {}
         for document_id, name in self.conn.execute(
-            "SELECT d.id, a.name FROM (SELECT i.doc, r.annotator, count(*) AS decided FROM reviews r "
-            "JOIN items i ON i.n = r.item WHERE r.role = 'review' AND r.status IS NOT NULL AND i.proposal = 1 "
+            "SELECT d.id, a.name FROM (SELECT i.doc, r.annotator, count(*) AS decided FROM items i "
+            "CROSS JOIN reviews r ON r.item = i.n WHERE i.doc BETWEEN coalesce(?, i.doc) AND coalesce(?, i.doc) "
+            "AND r.role = 'review' AND r.status IS NOT NULL AND i.proposal = 1 "
             "GROUP BY i.doc, r.annotator) v JOIN documents d ON d.n = v.doc JOIN annotators a ON a.n = v.annotator "
             "WHERE v.decided = (SELECT count(*) FROM items p WHERE p.doc = v.doc AND p.proposal = 1) "
-            "ORDER BY d.n, a.name"
+            "ORDER BY d.n, a.name",
+            (first, last),
         ):
             result.setdefault(document_id, []).append(name)
         return result
@@ -1298,6 +1302,13 @@ def _compact(conn: sqlite3.Connection) -> None:
         pass
     finally:
         conn.execute("PRAGMA journal_mode = WAL")
+
+
+def open_read_only(path: str | os.PathLike[str]) -> Store:
+    """The store at `path` to read as it is, never migrated nor written: a second reader beside a Store open on it
+    (in another thread or process)."""
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    return Store(sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30), os.fspath(path))
 
 
 def open_db(path: str | os.PathLike[str] | None = None) -> Store:

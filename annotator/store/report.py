@@ -8,7 +8,6 @@ Only the review role counts (an adjudicator's decisions are not a reviewer's lab
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -86,14 +85,11 @@ def proposal_spans(store: Store, documents: Sequence[int]) -> Iterator[tuple[int
 def beside(store: Store, read: Callable[[Store], T]) -> Future[T]:
     """Run `read` on a second connection to the store, in a thread, while the caller reads on: SQLite lets go of
     Python's lock while it works, so two long reads take the time of the longer on two cores."""
-    from annotator.store import Store as Opened
+    from annotator.store import open_read_only
 
     def run() -> T:
-        connection = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, check_same_thread=False)
-        try:
-            return read(Opened(connection, store.path))
-        finally:
-            connection.close()
+        with open_read_only(store.path) as opened:
+            return read(opened)
 
     executor = ThreadPoolExecutor(1)
     try:
@@ -102,20 +98,22 @@ def beside(store: Store, read: Callable[[Store], T]) -> Future[T]:
         executor.shutdown(wait=False)
 
 
-def decision_events(store: Store) -> list[tuple[int, int, str, str | None, int, int]]:
-    """(annotator number, session number, created at, batch, item number, whether it decides: accept, edit, reject
-    or flag, not a redo) of every event in the review role, by annotator, oldest first (read along an index)."""
+def decision_events(store: Store) -> list[tuple[int, int, float, str | None, int | None, str | None, int]]:
+    """(annotator number, session number, when (seconds since 1970), batch, origin number and kind of the item when
+    it is a proposal (else nulls), whether it decides: accept, edit, reject or flag, not a redo) of every event in
+    the review role, by annotator, oldest first (read along an index)."""
     return store.conn.execute(
-        "SELECT annotator, session, created_at, batch, item, "
-        "action IN ('accept', 'edit', 'reject', 'flag') AND redoes IS NULL "
-        "FROM decisions INDEXED BY decisions_annotator WHERE role = 'review' ORDER BY annotator, id"
+        "SELECT d.annotator, d.session, (julianday(d.created_at) - 2440587.5) * 86400.0, d.batch, "
+        "CASE WHEN i.proposal THEN i.origin END, CASE WHEN i.proposal THEN i.kind END, "
+        "d.action IN ('accept', 'edit', 'reject', 'flag') AND d.redoes IS NULL "
+        "FROM decisions d INDEXED BY decisions_annotator JOIN items i ON i.n = d.item WHERE d.role = 'review' "
+        "ORDER BY d.annotator, d.id"
     ).fetchall()
 
 
-def proposal_keys(store: Store) -> dict[int, tuple[int, str]]:
-    """Every proposal's (origin number, kind) by its item number."""
-    return {n: (origin, kind) for n, origin, kind in store.conn.execute(
-        "SELECT n, origin, kind FROM items WHERE proposal = 1")}
+def decisions_logged(store: Store) -> int:
+    """How many decisions the log holds, near enough (its last id: an index lookup, not a count)."""
+    return store.conn.execute("SELECT coalesce(max(id), 0) FROM decisions").fetchone()[0]
 
 
 def annotator_numbers(store: Store) -> dict[int, str]:
@@ -133,9 +131,24 @@ def document_numbers(store: Store) -> dict[str, int]:
     return dict(store.conn.execute("SELECT id, n FROM documents INDEXED BY documents_listing"))
 
 
-def documents_with_proposals(store: Store) -> set[int]:
-    """The numbers of the documents that have a proposal."""
-    return {row[0] for row in store.conn.execute("SELECT DISTINCT doc FROM items WHERE proposal = 1")}
+def documents_with_proposals(store: Store, documents: tuple[int, int]) -> set[int]:
+    """The numbers of the documents numbered `documents` (first, last) that have a proposal."""
+    return {row[0] for row in store.conn.execute(
+        "SELECT DISTINCT doc FROM items WHERE proposal = 1 AND doc BETWEEN ? AND ?", documents)}
+
+
+def document_ranges(store: Store, weights: Sequence[float]) -> list[tuple[int, int]]:
+    """The store's documents as ranges of numbers (first, last) in order, with as many documents each as their
+    `weights` share out (fewer ranges when there are fewer documents; one, possibly empty, at least)."""
+    numbers = [row[0] for row in store.conn.execute("SELECT n FROM documents INDEXED BY documents_listing ORDER BY n")]
+    if not numbers:
+        return [(0, 0)]
+    weights = list(weights[:len(numbers)]) or [1.0]
+    total, cuts, taken = sum(weights), [0], 0.0
+    for weight in weights:
+        taken += weight
+        cuts.append(round(len(numbers) * taken / total))
+    return [(numbers[cuts[k]], numbers[cuts[k + 1] - 1]) for k in range(len(weights)) if cuts[k + 1] > cuts[k]]
 
 
 def _extracted(column: str, fields: dict[str, Sequence[str]]) -> str:
@@ -153,37 +166,44 @@ def _extracted(column: str, fields: dict[str, Sequence[str]]) -> str:
     return "".join(columns)
 
 
-def unchanged_labels(store: Store, fields: dict[str, Sequence[str]]) -> Iterator[tuple[Any, ...]]:
+def unchanged_labels(
+    store: Store, fields: dict[str, Sequence[str]], documents: tuple[int, int]
+) -> Iterator[tuple[Any, ...]]:
     """(document number, kind, start, end, annotator numbers joined by commas, then the values of the kind's
-    `fields`) of every proposal of those kinds that reviewers accepted unchanged (review role), with those
-    reviewers: one row per proposal, not per label."""
+    `fields`) of every proposal of those kinds in the documents numbered `documents` (first, last) that
+    reviewers accepted unchanged (review role), with those reviewers: one row per proposal, not per label."""
     return store.conn.execute(
-        f"SELECT i.doc, i.kind, i.start, i.\"end\", a.who{_extracted('i.fields', fields)} FROM (SELECT item, "
-        "group_concat(annotator) AS who FROM reviews WHERE role = 'review' AND status = 'accepted' GROUP BY item) a "
-        f"JOIN items i ON i.n = a.item WHERE i.kind IN ({', '.join('?' * len(fields))})",
-        list(fields),
+        f"SELECT i.doc, i.kind, i.start, i.\"end\", group_concat(r.annotator){_extracted('i.fields', fields)} "
+        "FROM items i CROSS JOIN reviews r ON r.item = i.n AND r.role = 'review' AND r.status = 'accepted' "
+        f"WHERE i.doc BETWEEN ? AND ? AND i.proposal = 1 AND i.kind IN ({', '.join('?' * len(fields))}) GROUP BY i.n",
+        [*documents, *fields],
     )
 
 
-def other_labels(store: Store, fields: dict[str, Sequence[str]]) -> Iterator[tuple[Any, ...]]:
+def other_labels(
+    store: Store, fields: dict[str, Sequence[str]], documents: tuple[int, int]
+) -> Iterator[tuple[Any, ...]]:
     """(document number, kind, annotator number, status, start, end, then the values of the kind's `fields`) of
-    every other reviewer label of those kinds in effect (review role): proposals edited, and items added by
-    hand (whatever their status: in a document without proposals, they say who labelled it). Span and fields
-    are those of the reviewer's own latest edit or add in effect (as `Store.review_rows`, without the texts)."""
+    every other reviewer label of those kinds in effect (review role) in the documents numbered `documents`
+    (first, last): proposals edited, and items added by hand (whatever their status: in a document without
+    proposals, they say who labelled it). Span and fields are those of the reviewer's own latest edit or add in
+    effect (as `Store.review_rows`, without the texts)."""
     return store.conn.execute(
         "SELECT i.doc, i.kind, r.annotator, r.status, c.start, c.\"end\""
-        f"{_extracted('c.fields', fields)} FROM reviews r JOIN items i ON i.n = r.item "
-        "JOIN decisions c ON c.id = r.content WHERE r.role = 'review' "
+        f"{_extracted('c.fields', fields)} FROM items i CROSS JOIN reviews r ON r.item = i.n "
+        "CROSS JOIN decisions c ON c.id = r.content WHERE i.doc BETWEEN ? AND ? AND r.role = 'review' "
         f"AND (r.status = 'edited' OR i.proposal = 0) AND i.kind IN ({', '.join('?' * len(fields))})",
-        list(fields),
+        [*documents, *fields],
     )
 
 
-def proposals_as_proposed(store: Store, fields: dict[str, Sequence[str]]) -> Iterator[tuple[Any, ...]]:
+def proposals_as_proposed(
+    store: Store, fields: dict[str, Sequence[str]], documents: tuple[int, int]
+) -> Iterator[tuple[Any, ...]]:
     """(document number, kind, origin number, start, end, then the values of the kind's `fields`) of every proposal
-    of those kinds as proposed."""
+    of those kinds as proposed in the documents numbered `documents` (first, last)."""
     return store.conn.execute(
         f"SELECT i.doc, i.kind, i.origin, i.start, i.\"end\"{_extracted('i.fields', fields)} FROM items i "
-        f"WHERE i.proposal = 1 AND i.kind IN ({', '.join('?' * len(fields))})",
-        list(fields),
+        f"WHERE i.doc BETWEEN ? AND ? AND i.proposal = 1 AND i.kind IN ({', '.join('?' * len(fields))})",
+        [*documents, *fields],
     )
