@@ -100,6 +100,11 @@ def test_a_decision_renews_the_claim_and_a_finished_review_keeps_its_place(team:
         time.sleep(0.1)
         store.claim_documents("bob", 1)
         assert first not in store.claim_documents("carol", 1)
+        # A batch renews the claims on its documents too.
+        second = store.claim_documents("dave", 1, minutes=0.001)[0]
+        store.record_decisions([next(store.annotations(second, reviewer="dave")).id], "accept", "dave")
+        time.sleep(0.1)
+        assert second not in store.claim_documents("erin", 3)
         # A reviewer who decided every proposal holds the place though the claim ran out.
         review_all(store, "alice", first)
         store.conn.execute("UPDATE claims SET expires_at = '2000-01-01' WHERE annotator = "

@@ -654,8 +654,9 @@ class Store:
 
     def _append_decision(
         self, item_id: str, action: str, annotator: str, annotation: Annotation | None, document_id: str | None,
-        note: str | None = None, batch: str | None = None, role: str = "review",
+        note: str | None = None, batch: str | None = None, role: str = "review", renew: bool = True,
     ) -> int:
+        """Append one decision; with `renew`, the reviewer's live claim on its document lives on."""
         if role not in ROLES:
             raise AnnotatorError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
         with self.transaction():
@@ -689,14 +690,18 @@ class Store:
                 [number, action, *_edited(annotation), note, batch, role, self._number("annotators", annotator),
                  self._number("sessions", self.session), now()],
             )
-            # A reviewer's live claim on the document lives on while they work on it.
-            self.conn.execute(
-                "UPDATE claims SET expires_at = :until WHERE doc = (SELECT doc FROM items WHERE n = :item) "
-                "AND annotator = :who AND expires_at > :at",
-                {"until": _later(self.claim_minutes()), "item": number, "who": self._number("annotators", annotator),
-                 "at": now()},
-            )
+            if renew:
+                self._renew_claims(annotator, [item_id])
         return int(cursor.lastrowid or 0)
+
+    def _renew_claims(self, annotator: str, item_ids: Sequence[str]) -> None:
+        """A reviewer's live claims on the documents of these items live on while they work on them."""
+        self.conn.execute(
+            "UPDATE claims SET expires_at = :until WHERE annotator = :who AND expires_at > :at "
+            "AND doc IN (SELECT doc FROM items WHERE id IN (SELECT value FROM json_each(:items)))",
+            {"until": _later(self.claim_minutes()), "who": self._number("annotators", annotator), "at": now(),
+             "items": json.dumps(list(item_ids))},
+        )
 
     def undo(self, annotator: str | None = None, role: str | None = None) -> dict[str, Any] | None:
         """Undo the latest decision still in effect (by `annotator`, if given) with an undo event.
@@ -1048,7 +1053,9 @@ class Store:
             with self.transaction():
                 for item_id, action, annotation in decisions:
                     document_id = self.item_document(item_id) if action == "add" else None
-                    self._append_decision(item_id, action, annotator, annotation, document_id, batch=batch, role=role)
+                    self._append_decision(item_id, action, annotator, annotation, document_id, batch=batch, role=role,
+                                          renew=False)
+                self._renew_claims(annotator, [item_id for item_id, _, _ in decisions])
             return batch
 
         return self._patiently(write)

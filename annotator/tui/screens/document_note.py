@@ -8,6 +8,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Footer, Input, Label
 
 from annotator.tui.keymap import NOTE_BINDINGS
+from annotator.tui.widgets.inputs import SteadyInput
 
 MAX_NOTE = 500
 """Characters a document note may hold."""
@@ -27,7 +28,7 @@ class DocumentNoteModal(ModalScreen["tuple[str, bool] | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(id="note-dialog"):
             yield Label(self.heading, id="note-title", markup=False)
-            yield Input(self.note, placeholder="a note on this document", max_length=MAX_NOTE, id="note-text")
+            yield SteadyInput(self.note, placeholder="a note on this document", max_length=MAX_NOTE, id="note-text")
             yield Checkbox("done: this document's review is finished", self.done, id="note-done")
         yield Footer()
 

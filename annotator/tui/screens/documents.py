@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from annotator.review import clip_words
 from annotator.store import DocumentSummary, Store
 from annotator.tui.keymap import DOCUMENTS_BINDINGS
+from annotator.tui.widgets.inputs import SteadyInput
 
 PAGE = 200
 """Rows held in the table at once: more than any terminal shows."""
@@ -45,7 +46,7 @@ class DocumentsModal(ModalScreen["int | None"]):
         self.rows: list[DocumentSummary] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search title or source", id="documents-search")
+        yield SteadyInput(placeholder="search title or source", id="documents-search")
         yield Static(id="documents-count")
         yield DataTable(id="documents-table", cursor_type="row", zebra_stripes=True)
         yield Footer()

@@ -19,6 +19,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 from annotator.review import speaker_mention_for
 from annotator.schemas import Annotation
 from annotator.tui.keymap import EDIT_BINDINGS
+from annotator.tui.widgets.inputs import SteadyInput
 
 Control = Literal["select", "text", "integer", "number"]
 """The widget a field is edited with: a `Select`, or an `Input` of that type."""
@@ -152,7 +153,7 @@ class EditModal(ModalScreen["Annotation | None"]):
                 id=f"field-{spec.name}",
                 tooltip=spec.description,
             )
-        return Input(
+        return SteadyInput(
             _shown(value),
             placeholder="none" if spec.nullable else "",
             type=spec.control,

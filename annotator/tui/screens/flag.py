@@ -7,6 +7,7 @@ from textual.widgets import Input, Label
 
 from annotator.tui.keymap import FLAG_BINDINGS
 from annotator.tui.widgets.dialog import Dialog
+from annotator.tui.widgets.inputs import SteadyInput
 
 MAX_COMMENT = 200
 """Characters a flag's comment may hold: a short note, not a discussion."""
@@ -24,7 +25,7 @@ class FlagModal(Dialog["str | None"]):
     def compose(self) -> ComposeResult:
         yield Label("Flag for discussion", id="flag-title")
         yield Label(self.what, id="flag-item", markup=False)
-        yield Input(placeholder="why (optional), enter to flag", max_length=MAX_COMMENT,
+        yield SteadyInput(placeholder="why (optional), enter to flag", max_length=MAX_COMMENT,
                     id="flag-comment")
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from annotator.grounding import DocumentIndex
 from annotator.schemas import ANNOTATION_KINDS
 from annotator.tui.keymap import SPAN_BINDINGS
 from annotator.tui.widgets.article import ArticleView
+from annotator.tui.widgets.inputs import SteadyInput
 
 _WORD = re.compile(r"\S+")
 
@@ -53,7 +54,7 @@ class SpanModal(ModalScreen["tuple[int, int, str] | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(id="span-panel"):
             yield Static(id="span-status")
-            yield Input(placeholder="type words of the span, enter to find them", id="span-find")
+            yield SteadyInput(placeholder="type words of the span, enter to find them", id="span-find")
         yield Footer()
 
     def on_mount(self) -> None:

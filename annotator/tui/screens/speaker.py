@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 from annotator.speakers import DocumentNames, Span, SpeakerCandidate, SpeakerChoice, filter_candidates, nearest_first
 from annotator.tui.keymap import SPEAKER_PICK_BINDINGS
 from annotator.tui.widgets.dialog import Dialog
+from annotator.tui.widgets.inputs import SteadyInput
 
 CONTEXT = 40
 """Characters shown on each side of a mention in the preview (two lines of the box)."""
@@ -68,7 +69,7 @@ class SpeakerPickerModal(Dialog["SpeakerChoice | None"]):
 
     def compose(self) -> ComposeResult:
         yield Label(id="speaker-title")
-        yield Input(placeholder="type a name to filter · enter takes the top one", id="speaker-filter", compact=True)
+        yield SteadyInput(placeholder="type a name to filter · enter takes the top one", id="speaker-filter", compact=True)
         yield OptionList(id="speaker-list", compact=True)
         yield Static(id="speaker-mention")
 
@@ -97,7 +98,8 @@ class SpeakerPickerModal(Dialog["SpeakerChoice | None"]):
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(self._prompt(candidate)) for candidate in self.shown])
-        options.highlighted = 0 if self.shown else None
+        with options.prevent(OptionList.OptionHighlighted):  # previewed here, once
+            options.highlighted = 0 if self.shown else None
         self.mention_index = 0
         self._preview()
 
