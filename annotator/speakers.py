@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from annotator.lexicon import JOINERS, PARTICLES
+from annotator.lexicon import JOINERS, PARTICLES, TITLES
 from annotator.names import fold, inside_quotation, normalise_name, same_name, speaker_mentions
 from annotator.propose.rules.analysis import _Analysis
 from annotator.qa import mention_names_other, same_source
@@ -67,6 +67,7 @@ class DocumentNames:
     def __init__(self, text: str) -> None:
         self.text = text
         groups: dict[str, tuple[str, set[str], list[Span]]] = {}
+        titled: dict[str, str] = {}
         analysis = _Analysis(text)
         for index in range(len(analysis.name_spans)):
             mention = analysis._mention(index)
@@ -77,6 +78,8 @@ class DocumentNames:
             name, kinds, spans = groups.setdefault(normalise_name(canonical), (canonical, set(), []))
             kinds.add(kind)
             spans.append((mention.start, mention.end))
+            if mention.title and len(canonical.split()) == 1 and canonical not in TITLES:
+                titled.setdefault(normalise_name(canonical), " ".join(text[mention.start : mention.end].split()))
         self.groups: dict[str, tuple[str, str, tuple[Span, ...]]] = {}
         """normalised name → (canonical name, kind, mentions in text order): people and organisations only."""
         for key, (name, kinds, spans) in groups.items():
@@ -84,6 +87,9 @@ class DocumentNames:
             # A one-word name of no known kind is most often a place or an adjective ("Idlib", "Syrian").
             if kind or len(name.split()) > 1:
                 self.groups[key] = (name, kind, tuple(sorted(set(spans))))
+        self.titled = {key: form for key, form in titled.items() if key in self.groups}
+        """normalised name → the name with its title, for a name the text gives only with one ("Lord Justice Harmon",
+        "Dr Quinn": no first name to go by): the picker offers that form too."""
         self._in_text_order: list[tuple[int, int, str]] | None = None
 
     def sources_between(self, start: int, end: int) -> list[str]:
@@ -153,12 +159,17 @@ def speaker_candidates(
 ) -> list[SpeakerCandidate]:
     """Every name the picker offers for the quote at `quote`, the nearest named first.
 
-    The people and organisations of the text, the names `used` by this document's items and the names
-    used `elsewhere` in the store, each once (names written alike are one name: the text's form wins,
-    then the items'); those the text never names outside quotes come last, in the order given.
+    The people and organisations of the text (one the text gives only with a title also with it, right after:
+    "Harmon", "Lord Justice Harmon"), the names `used` by this document's items and the names used
+    `elsewhere` in the store, each once (names written alike are one name: the text's form wins, then the
+    items'); those the text never names outside quotes come last, in the order given.
     """
     found: dict[str, SpeakerCandidate] = {}
-    offered = [(name, kind, "text") for name, kind, _ in names.groups.values()]
+    offered = []
+    for key, (name, kind, _) in names.groups.items():
+        offered.append((name, kind, "text"))
+        if key in names.titled:
+            offered.append((names.titled[key], kind, "text"))
     offered += [(name, "", "items") for name in used] + [(name, "", "store") for name in elsewhere]
     for name, kind, origin in offered:
         key = normalise_name(name)

@@ -195,6 +195,25 @@ def test_an_of_phrase_that_is_part_of_the_name_stays() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "speaker", "mention_text"),
+    [
+        ('Prosecutor Daniel Reeve said the thefts ran for years. "He chose his victims well," he said.',
+         "Daniel Reeve", "Prosecutor Daniel Reeve"),
+        ('"He chose his victims well," said Prosecutor Daniel Reeve.', "Daniel Reeve", "Prosecutor Daniel Reeve"),
+        ('Local MP Julie Carr spoke at the gates. "I will fight for every job," Carr said.', "Julie Carr", "Carr"),
+        ('Ten-year-old Sam Patel read aloud. "He laughs at my voices," Sam Patel said.', "Sam Patel", "Sam Patel"),
+        ('Watchdog Ofcom opened an inquiry. "We take this seriously," Ofcom said.', "Ofcom", "Ofcom"),
+    ],
+)
+def test_what_someone_is_before_their_name_is_no_part_of_it(text: str, speaker: str, mention_text: str) -> None:
+    # A sentence that opens with what the person is ("Prosecutor", "Ten-year-old", "Watchdog") capitalises it:
+    # the name is what follows; a role stays in the mention, as a title does.
+    found = quotes(text)
+    assert found and {quote.speaker for quote in found} == {speaker}
+    assert mention(text, found[0]) == mention_text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         'The message from the board was clear: "We will not back down on this."',

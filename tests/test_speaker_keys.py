@@ -163,6 +163,20 @@ def test_a_name_only_quoted_is_no_mention_and_names_used_elsewhere_come_last() -
     assert names[-2:] == ["Robert Hale", "Ana Silva"]  # not named here: last, in the store's order
 
 
+def test_a_name_given_only_with_a_title_is_offered_with_it_too_and_a_role_is_no_part_of_a_name() -> None:
+    text = ('"She was left alone with 22 patients," Lord Justice Harmon said in the ruling. '
+            'Prosecutor Daniel Reeve said the appeal would be opposed. The Prime Minister said nothing.\n')
+    words = "She was left alone with 22 patients"
+    start = text.index(words)
+    names = [c.name for c in speaker_candidates(document_names(text), (start, start + len(words)))]
+    # No first name to go by: the surname as the rules name it, and right after it as the text gives it.
+    assert names[:2] == ["Harmon", "Lord Justice Harmon"]
+    assert "Daniel Reeve" in names and "Prosecutor Daniel Reeve" not in names
+    assert "Prime Minister" not in names  # a title read as a name is not offered again with another title
+    assert [c.name for c in filter_candidates(speaker_candidates(document_names(text), (start, start + len(words))),
+                                              "lo")][:1] == ["Lord Justice Harmon"]
+
+
 def test_the_filter_puts_word_starts_and_initials_first_and_forgives_a_typo() -> None:
     text = ("Ahmed Sheikho, a local activist, spoke to the Syrian Observatory for Human Rights. Later Sheikho "
             "met officials of Hayat Tahrir al-Sham and the National Liberation Front in Idlib.\n")

@@ -43,7 +43,9 @@ _ROLE_WORDS = frozenset(
     manager player""".split()
 )
 _ORG_NOUNS = frozenset(
-    """ministry observatory government group faction monitor organisation organization agency coalition
+    """carmaker automaker retailer supermarket insurer lender chipmaker drugmaker brewer housebuilder regulator
+    watchdog publisher conglomerate
+    ministry observatory government group faction monitor organisation organization agency coalition
     army movement party front forces force militia body channel broadcaster network newspaper affiliate
     company firm charity union council committee commission office department police court parliament
     assembly alliance brigade brigades battalion authority authorities administration bank fund
@@ -93,6 +95,19 @@ _DOTTED_TITLES = frozenset("Mr Mrs Ms Dr Prof Gen Sen Rep Gov Lt Col Sgt Capt Re
 _MODIFIER_TOKEN = re.compile(
     r"-(?:based|linked|backed|led|controlled|held|born|run|allied|aligned|affiliated|funded|owned)$"
 )
+_AGE = re.compile(r"(?:\d+|[a-z]+(?:-[a-z]+)?)-(?:year|month|week)-old")
+"""An age in front of a name ("Ten-year-old Sam Patel", "52-year-old"): no part of it."""
+_DESCRIPTORS = frozenset(
+    """passenger pupil patient parent shopper customer commuter motorist tourist traveller traveler holidaymaker
+    resident local homeowner tenant landlord voter worker employee nurse midwife carer pensioner graduate""".split()
+)
+"""Words for who someone is in the story, besides roles (`_ROLE_WORDS`), that a sentence may open with before their
+name ("Passenger Aisha Malik said")."""
+_TRADES = frozenset(
+    """carmaker automaker retailer supermarket insurer lender chipmaker drugmaker brewer housebuilder regulator
+    watchdog broadcaster publisher conglomerate""".split()
+)
+"""What a company does, said before its name ("Carmaker Volta will close…", "Watchdog Ofcom said"): no part of it."""
 # A run of the characters that join a word for `_sentence_case` (`\w` and `-`).
 _WORD_CHARS = re.compile(r"[\w-]+")
 _QUOTE_OR_FILL = re.compile(rf"[“”\"{_FILL}]")
@@ -657,7 +672,14 @@ def _clean_run(raw: str) -> tuple[int, int, int, tuple[str, ...], bool] | None:
             # The title stays in the mention ("Mr Assad") but not in the name.
             if title_start is None:
                 title_start = offsets[first]
-        elif last - first > 1 and "-" in word and _MODIFIER_TOKEN.search(word):
+        elif (last - first > 2 and (lowered in _ROLE_WORDS or lowered in _DESCRIPTORS)
+              and not any(other in _ORG_KEYWORDS for other in words[first + 1 : last])):
+            # What a person is, capitalised in front of their name at the start of a sentence ("Prosecutor Daniel
+            # Reeve said", "Passenger Aisha Malik, stranded…"), is said as a title is: in the mention, not the name.
+            if title_start is None:
+                title_start = offsets[first]
+        elif last - first > 1 and (("-" in word and (_MODIFIER_TOKEN.search(word) or _AGE.fullmatch(lowered)))
+                                   or lowered in _TRADES):
             pass
         elif lowered in JOINERS:
             pass
