@@ -229,3 +229,27 @@ async def test_a_click_on_a_hint_presses_its_key(seeded) -> None:
         await pilot.click(HintBar, offset=(start + 1, 0))
         await pilot.pause()
         assert app.store.annotation(first.id).status == "rejected"
+
+
+async def test_the_article_shows_its_place_beside_the_text_and_follows_the_scroll(seeded) -> None:
+    path, ids = seeded
+    app = create_app(path, ids, "tester")
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        article = review(app).query_one(ArticleView)
+        assert article.max_scroll_y > 0  # a seed article is longer than the screen
+
+        def marked() -> list[int]:
+            return [y for y in range(article.size.height) if article.render_line(y).text.endswith("▐")]
+
+        article.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        top = marked()
+        assert top and top[0] == 0 and len(top) < article.size.height  # the share shown, at the top
+        article.scroll_end(animate=False)
+        await pilot.pause()
+        end = marked()
+        assert end and end[-1] == article.size.height - 1 and end[0] > top[0]
+        assert article.scrollbar_size_vertical == 0  # the mark stands for Textual's scrollbar
+        # The text keeps its width: the mark has a column of its own, a space apart.
+        assert all(article.render_line(y).cell_length == article.size.width for y in range(article.size.height))

@@ -147,6 +147,10 @@ class Highlight:
     status: str  # "proposed" | "accepted" | "edited" | "rejected" | "added"
 
 
+PLACE_WIDTH = 2
+"""Cells at the right of each line for the place mark (`ArticleView._place_cell`): a space, then the mark."""
+
+
 class ArticleView(ScrollView):
     """The article, word-wrapped, with every highlight styled by kind and status; renders only visible lines."""
 
@@ -155,15 +159,16 @@ class ArticleView(ScrollView):
     COMPONENT_CLASSES = {
         "article--quote", "article--figure", "article--stance", "article--other",
         "article--accepted", "article--rejected", "article--current", "article--selection",
-        "article--speaker",
+        "article--speaker", "article--place",
     }
 
     DEFAULT_CSS = """
     ArticleView {
         overflow-x: hidden;
         overflow-y: auto;
-        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 0;
     }
+    ArticleView > .article--place { color: $scrollbar; }
     ArticleView > .article--quote { background: $primary-muted; }
     ArticleView > .article--figure { background: $warning-muted; }
     ArticleView > .article--stance { background: $success-muted; }
@@ -207,6 +212,8 @@ class ArticleView(ScrollView):
         self._pending_reveal: tuple[int, int, bool] | None = None
         self._strips: LRUCache[int, Strip] = LRUCache(4096)
         self._styles: dict[tuple[str | None, str | None, bool, bool, bool], Style] = {}
+        self._place_cells: tuple[Strip, Strip] | None = None
+        """The place mark's cell off and on, in the article's style."""
         self._index_highlights(highlights)
 
     # ------------------------------------------------------------------ public API
@@ -343,6 +350,7 @@ class ArticleView(ScrollView):
         if drawn is None or drawn != getattr(self, "_drawn_with", None):
             self._drawn_with = drawn
             self._styles.clear()
+            self._place_cells = None
             self._strips.clear()
             self.refresh()
 
@@ -356,7 +364,7 @@ class ArticleView(ScrollView):
 
     def _focus_changed(self, event: events.Focus | events.Blur, focused: bool) -> None:
         # No rule styles the article by focus (app.tcss, Textual's defaults): Widget's own handlers would apply
-        # the stylesheet to it and its scrollbar again and repaint every visible line, ~3 ms of a box's frame.
+        # the stylesheet to it again and repaint every visible line, ~3 ms of a box's frame.
         event.prevent_default()
         self.set_reactive(ScrollView.has_focus, focused)
         if self.parent is not None:
@@ -375,15 +383,31 @@ class ArticleView(ScrollView):
             self.post_message(self.HighlightClicked(found[0].item_id))
 
     def render_line(self, y: int) -> Strip:
-        """The strip for content row `y`: a cached wrapped line, built on a miss."""
+        """The strip for content row `y`: a cached wrapped line, built on a miss, and the place mark's cell."""
         line = self.scroll_offset.y + y
         strip = self._strips.get(line)
         if strip is None:
             if line >= len(self._lines):
-                return Strip.blank(self.size.width, self.rich_style)
-            strip = self._render_wrapped_line(line)
-            self._strips[line] = strip
-        return strip
+                strip = Strip.blank(self.size.width - PLACE_WIDTH, self.rich_style)
+            else:
+                strip = self._render_wrapped_line(line)
+                self._strips[line] = strip
+        return Strip.join([strip, self._place_cell(y)])
+
+    def _place_cell(self, y: int) -> Strip:
+        """Row `y` of the place mark: the rows of the article on screen, as a bar beside the text, the share of
+        the article they are (none when it all fits). Textual's own scrollbar is drawn again at every layout of
+        the screen, a frame of its own after each box opened or closed; this one only when the article scrolls."""
+        if self._place_cells is None:
+            style = self.rich_style + self.get_component_rich_style("article--place", partial=True)
+            self._place_cells = (Strip([Segment(" " * PLACE_WIDTH, style)]),
+                                 Strip([Segment(" " * (PLACE_WIDTH - 1) + "▐", style)]))
+        shown, total, top = self.size.height, len(self._lines), self.scroll_offset.y
+        if total <= shown or shown <= 0:
+            return self._place_cells[0]
+        first = top * shown // total
+        last = max(first + 1, -(-(top + shown) * shown // total))
+        return self._place_cells[first <= y < last]
 
     # ------------------------------------------------------------------ internals
 
@@ -409,7 +433,7 @@ class ArticleView(ScrollView):
 
     def _rewrap(self, *, keep_position: bool) -> None:
         """Wrap to the current content width if it changed; a no-op before the widget has a size."""
-        width = self.size.width - self.scrollbar_size_vertical
+        width = self.size.width - PLACE_WIDTH
         if width <= 0 or width == self._wrap_width:
             return
         top = self._lines[self.scroll_offset.y][0] if keep_position and self.scroll_offset.y < len(self._lines) else 0
@@ -512,7 +536,7 @@ class ArticleView(ScrollView):
             selected = self._selection is not None and self._selection[0] <= left and self._selection[1] >= right
             speaker = self._speaker is not None and self._speaker[0] <= left and self._speaker[1] >= right
             segments.append(Segment(display[left:right], self._style(kind, status, is_current, selected, speaker)))
-        return Strip(segments).adjust_cell_length(self.size.width, self.rich_style)
+        return Strip(segments).adjust_cell_length(self.size.width - PLACE_WIDTH, self.rich_style)
 
 
 def _span(highlight: Highlight | None) -> tuple[int, int] | None:
