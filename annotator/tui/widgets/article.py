@@ -210,9 +210,12 @@ class ArticleView(ScrollView):
         self._selection: tuple[int, int] | None = None
         self._speaker: tuple[int, int] | None = None
         self._pending_reveal: tuple[int, int, bool] | None = None
-        self._strips: LRUCache[int, Strip] = LRUCache(4096)
+        self._strips: LRUCache[int, list[Strip | None]] = LRUCache(4096)
+        """Per wrapped line: its text, and the text with the place mark's cell off and on (built when first drawn)."""
         self._styles: dict[tuple[str | None, str | None, bool, bool, bool], Style] = {}
         self._place_cells: tuple[Strip, Strip] | None = None
+        self._blank_rows: dict[tuple[int, bool], Strip] = {}
+        """The rows below the end of a short article, by width and place mark."""
         """The place mark's cell off and on, in the article's style."""
         self._index_highlights(highlights)
 
@@ -351,6 +354,7 @@ class ArticleView(ScrollView):
             self._drawn_with = drawn
             self._styles.clear()
             self._place_cells = None
+            self._blank_rows.clear()
             self._strips.clear()
             self.refresh()
 
@@ -383,31 +387,41 @@ class ArticleView(ScrollView):
             self.post_message(self.HighlightClicked(found[0].item_id))
 
     def render_line(self, y: int) -> Strip:
-        """The strip for content row `y`: a cached wrapped line, built on a miss, and the place mark's cell."""
+        """The strip for content row `y`: a cached wrapped line with the place mark's cell, built on a miss."""
         line = self.scroll_offset.y + y
-        strip = self._strips.get(line)
+        marked = self._marked(y)
+        if line >= len(self._lines):  # below the end of a short article
+            key = (self.size.width, marked)
+            if key not in self._blank_rows:
+                self._blank_rows[key] = Strip.join([Strip.blank(self.size.width - PLACE_WIDTH, self.rich_style),
+                                                    self._place_cell(marked)])
+            return self._blank_rows[key]
+        drawn = self._strips.get(line)
+        if drawn is None:
+            drawn = self._strips[line] = [self._render_wrapped_line(line), None, None]
+        strip = drawn[1 + marked]
         if strip is None:
-            if line >= len(self._lines):
-                strip = Strip.blank(self.size.width - PLACE_WIDTH, self.rich_style)
-            else:
-                strip = self._render_wrapped_line(line)
-                self._strips[line] = strip
-        return Strip.join([strip, self._place_cell(y)])
+            strip = drawn[1 + marked] = Strip.join([drawn[0], self._place_cell(marked)])
+        return strip
 
-    def _place_cell(self, y: int) -> Strip:
-        """Row `y` of the place mark: the rows of the article on screen, as a bar beside the text, the share of
-        the article they are (none when it all fits). Textual's own scrollbar is drawn again at every layout of
-        the screen, a frame of its own after each box opened or closed; this one only when the article scrolls."""
+    def _marked(self, y: int) -> bool:
+        """Whether row `y` carries the place mark: the rows of the article on screen, as a bar beside the text, the
+        share of the article they are (none when it all fits). Textual's own scrollbar is drawn again at every
+        layout of the screen, a frame of its own after each box opened or closed; this one only when the article
+        scrolls."""
+        shown, total, top = self.size.height, len(self._lines), self.scroll_offset.y
+        if total <= shown or shown <= 0:
+            return False
+        first = top * shown // total
+        return first <= y < max(first + 1, -(-(top + shown) * shown // total))
+
+    def _place_cell(self, marked: bool) -> Strip:
+        """The place mark's cell, off or on, in the article's style."""
         if self._place_cells is None:
             style = self.rich_style + self.get_component_rich_style("article--place", partial=True)
             self._place_cells = (Strip([Segment(" " * PLACE_WIDTH, style)]),
                                  Strip([Segment(" " * (PLACE_WIDTH - 1) + "▐", style)]))
-        shown, total, top = self.size.height, len(self._lines), self.scroll_offset.y
-        if total <= shown or shown <= 0:
-            return self._place_cells[0]
-        first = top * shown // total
-        last = max(first + 1, -(-(top + shown) * shown // total))
-        return self._place_cells[first <= y < last]
+        return self._place_cells[marked]
 
     # ------------------------------------------------------------------ internals
 
