@@ -33,8 +33,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from annotator.collector import collector_paused
-from annotator.elsewhere import Elsewhere, cores
 from annotator.contract import Item
+from annotator.elsewhere import Elsewhere, cores
 from annotator.matching import overlaps
 from annotator.store import report as queries
 
@@ -68,17 +68,11 @@ class EngineRow:
         return asdict(self)
 
 
-def _kind_fields(kind: str) -> tuple[str, ...]:
+def _kind_fields() -> dict[str, tuple[str, ...]]:
+    """Each kind's own fields, by kind."""
     from annotator.schemas import ANNOTATION_KINDS
 
-    model = ANNOTATION_KINDS.get(kind)
-    return model.kind_fields() if model is not None else ()
-
-
-def _kinds() -> list[str]:
-    from annotator.schemas import ANNOTATION_KINDS
-
-    return list(ANNOTATION_KINDS)
+    return {kind: model.kind_fields() for kind, model in ANNOTATION_KINDS.items()}
 
 
 BREAK_SECONDS = 300.0
@@ -100,7 +94,7 @@ def engine_report(store: Store, elsewhere: bool | None = None) -> list[EngineRow
 
 
 def _engine_report(store: Store, elsewhere: bool) -> list[EngineRow]:
-    fields = {kind: _kind_fields(kind) for kind in _kinds()}
+    fields = _kind_fields()
     # The longest reads run side by side with the others: the decision times in a process of their own (they
     # keep Python busy), the labels on a connection of their own (SQLite works on them alone).
     timing = Elsewhere(f"{store.path}: timing decisions", _timings_at, str(store.path)) if elsewhere else None
