@@ -591,7 +591,8 @@ def agreement(
     counting = _Counting({kind: FIELD_CHECKS.get(kind, ()) for kind in wanted},
                          frozenset(annotators) if annotators else None, engine_kinds)
     # The first range is counted here, the others each in a process that takes a moment to start: a little more here.
-    shards = queries.document_ranges(store, [1.1] + [1.0] * (_processes(store, processes) - 1))
+    shards = queries.document_ranges(store, [1.1] + [1.0] * (_processes(store, processes) - 1),
+                                     fewest=SHARD_DOCUMENTS if processes is None else 1)
     with collector_paused():
         elsewhere = [Elsewhere(f"{store.path}: counting agreement", _count_range, counting, str(store.path), shard)
                      for shard in shards[1:]]
@@ -616,13 +617,11 @@ def agreement(
 
 
 def _processes(store: Store, asked: int | None) -> int:
-    """How many processes count the store's documents: as asked, else one per core (the cores this process may
-    use) with at least `SHARD_DOCUMENTS` documents each; one for a store in memory."""
+    """How many processes may count the store's documents: as asked, else one per core (the cores this process may
+    use); one for a store in memory."""
     if str(store.path) == ":memory:":
         return 1
-    if asked is not None:
-        return max(1, asked)
-    return max(1, min(cores(), store.count_documents() // SHARD_DOCUMENTS))
+    return max(1, asked if asked is not None else cores())
 
 
 @dataclass(frozen=True)

@@ -137,13 +137,14 @@ def documents_with_proposals(store: Store, documents: tuple[int, int]) -> set[in
         "SELECT DISTINCT doc FROM items WHERE proposal = 1 AND doc BETWEEN ? AND ?", documents)}
 
 
-def document_ranges(store: Store, weights: Sequence[float]) -> list[tuple[int, int]]:
+def document_ranges(store: Store, weights: Sequence[float], fewest: int = 1) -> list[tuple[int, int]]:
     """The store's documents as ranges of numbers (first, last) in order, with as many documents each as their
-    `weights` share out (fewer ranges when there are fewer documents; one, possibly empty, at least)."""
+    `weights` share out; fewer ranges, the first weights, when there are fewer than `fewest` documents for each
+    (one, possibly empty, at least)."""
     numbers = [row[0] for row in store.conn.execute("SELECT n FROM documents INDEXED BY documents_listing ORDER BY n")]
     if not numbers:
         return [(0, 0)]
-    weights = list(weights[:len(numbers)]) or [1.0]
+    weights = list(weights[:len(numbers) // max(fewest, 1)]) or [1.0]
     total, cuts, taken = sum(weights), [0], 0.0
     for weight in weights:
         taken += weight

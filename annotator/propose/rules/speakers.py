@@ -42,10 +42,13 @@ _ROLE_WORDS = frozenset(
     solicitor barrister judge magistrate coroner fan supporter striker midfielder defender goalkeeper
     manager player""".split()
 )
-_ORG_NOUNS = frozenset(
+_TRADES = frozenset(
     """carmaker automaker retailer supermarket insurer lender chipmaker drugmaker brewer housebuilder regulator
-    watchdog publisher conglomerate
-    ministry observatory government group faction monitor organisation organization agency coalition
+    watchdog broadcaster publisher conglomerate""".split()
+)
+"""What a company does, said before its name ("Carmaker Volta will close…", "Watchdog Ofcom said"): no part of it."""
+_ORG_NOUNS = _TRADES | frozenset(
+    """ministry observatory government group faction monitor organisation organization agency coalition
     army movement party front forces force militia body channel broadcaster network newspaper affiliate
     company firm charity union council committee commission office department police court parliament
     assembly alliance brigade brigades battalion authority authorities administration bank fund
@@ -99,15 +102,10 @@ _AGE = re.compile(r"(?:\d+|[a-z]+(?:-[a-z]+)?)-(?:year|month|week)-old")
 """An age in front of a name ("Ten-year-old Sam Patel", "52-year-old"): no part of it."""
 _DESCRIPTORS = frozenset(
     """passenger pupil patient parent shopper customer commuter motorist tourist traveller traveler holidaymaker
-    resident local homeowner tenant landlord voter worker employee nurse midwife carer pensioner graduate""".split()
+    homeowner tenant landlord voter employee midwife carer pensioner graduate""".split()
 )
 """Words for who someone is in the story, besides roles (`_ROLE_WORDS`), that a sentence may open with before their
 name ("Passenger Aisha Malik said")."""
-_TRADES = frozenset(
-    """carmaker automaker retailer supermarket insurer lender chipmaker drugmaker brewer housebuilder regulator
-    watchdog broadcaster publisher conglomerate""".split()
-)
-"""What a company does, said before its name ("Carmaker Volta will close…", "Watchdog Ofcom said"): no part of it."""
 # A run of the characters that join a word for `_sentence_case` (`\w` and `-`).
 _WORD_CHARS = re.compile(r"[\w-]+")
 _QUOTE_OR_FILL = re.compile(rf"[“”\"{_FILL}]")
